@@ -1,0 +1,453 @@
+//! SDK adapters: STS role assumption and the two Route 53 adapters (child zone reader, parent zone store).
+
+use crate::domain::name::DnsName;
+use crate::domain::plan::{Action, Change, DnssecState, KeySigningKey, LiveRecord, Zone};
+use crate::domain::properties::{RoleSpec, ZoneId};
+use crate::ports::{
+    AdapterError, ChildZoneReader, Connector, ParentZoneStore, SessionContext, SubmittedChange,
+};
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_credential_types::Credentials;
+use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_route53::types::{
+    ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+use tokio::time::Instant;
+
+/// How long AssumeRole's AccessDenied is retried: a role created moments ago is refused by STS
+/// until IAM has propagated it (CDK issue #29391).
+pub const ASSUME_ROLE_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Counts the HTTP attempts a client makes (retries included), for the summary log line.
+#[derive(Debug, Clone)]
+struct CallCounter(Arc<AtomicU32>);
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Builds adapters from the SDK configuration the Lambda starts with. The SDK's endpoint variables
+/// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_ROUTE_53`, `AWS_ENDPOINT_URL_STS`) travel inside
+/// `SdkConfig`, so assumed-role clients reach the same endpoints.
+#[derive(Clone)]
+pub struct SdkConnector {
+    base: SdkConfig,
+    retry: RetryConfig,
+    assume_role_patience: Duration,
+}
+
+impl SdkConnector {
+    pub fn new(base: SdkConfig, retry: RetryConfig) -> Self {
+        SdkConnector {
+            base,
+            retry,
+            assume_role_patience: ASSUME_ROLE_PATIENCE,
+        }
+    }
+
+    pub fn with_assume_role_patience(mut self, patience: Duration) -> Self {
+        self.assume_role_patience = patience;
+        self
+    }
+
+    async fn route53(
+        &self,
+        role: Option<&RoleSpec>,
+        session: &SessionContext,
+        which: &'static str,
+    ) -> Result<Route53, AdapterError> {
+        let counter = CallCounter(session.route53_calls.clone());
+        let mut config = aws_sdk_route53::config::Builder::from(&self.base)
+            .retry_config(self.retry.clone())
+            .interceptor(counter);
+        if let Some(role) = role {
+            config = config.credentials_provider(self.assume_role(role, session, which).await?);
+        }
+        Ok(Route53 {
+            client: aws_sdk_route53::Client::from_conf(config.build()),
+            account: which,
+        })
+    }
+
+    async fn assume_role(
+        &self,
+        role: &RoleSpec,
+        session: &SessionContext,
+        which: &'static str,
+    ) -> Result<Credentials, AdapterError> {
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.base)
+                .region(aws_config::Region::new(session.sts_region.clone()))
+                .retry_config(self.retry.clone())
+                .build(),
+        );
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(500);
+        loop {
+            let result = sts
+                .assume_role()
+                .role_arn(&role.arn)
+                .role_session_name(&session.session_name)
+                .set_external_id(role.external_id.clone())
+                .duration_seconds(900)
+                .send()
+                .await;
+            let err = match result {
+                Ok(out) => {
+                    let c = out.credentials().ok_or_else(|| {
+                        AdapterError::Other(format!("STS returned no credentials for {}", role.arn))
+                    })?;
+                    let expiry = SystemTime::try_from(*c.expiration()).ok();
+                    return Ok(Credentials::new(
+                        c.access_key_id(),
+                        c.secret_access_key(),
+                        Some(c.session_token().to_owned()),
+                        expiry,
+                        "AssumeRole",
+                    ));
+                }
+                Err(e) => e,
+            };
+            let waited = started.elapsed();
+            if err.code() == Some("AccessDenied") {
+                if waited + pause <= self.assume_role_patience {
+                    tracing::warn!(role = %role.arn, waited_ms = waited.as_millis() as u64, "AssumeRole was refused; retrying in case the role is still propagating");
+                    tokio::time::sleep(pause.mul_f64(0.5 + fastrand::f64())).await;
+                    pause = (pause * 2).min(Duration::from_secs(4));
+                    continue;
+                }
+                return Err(AdapterError::AccessDenied(format!(
+                    "could not assume {which} role {} (AccessDenied for {} s): check that its trust policy allows the provider's role, that the ExternalId matches its sts:ExternalId condition, and that the role exists",
+                    role.arn,
+                    waited.as_secs()
+                )));
+            }
+            return Err(classify(&format!("AssumeRole {}", role.arn), err));
+        }
+    }
+}
+
+impl Connector for SdkConnector {
+    type Child = Route53;
+    type Parent = Route53;
+
+    async fn child(
+        &self,
+        role: Option<&RoleSpec>,
+        session: &SessionContext,
+    ) -> Result<Route53, AdapterError> {
+        self.route53(role, session, "child").await
+    }
+
+    async fn parent(
+        &self,
+        role: Option<&RoleSpec>,
+        session: &SessionContext,
+    ) -> Result<Route53, AdapterError> {
+        self.route53(role, session, "parent").await
+    }
+}
+
+/// A Route 53 client acting in one account (the child's or the parent's).
+#[derive(Clone, Debug)]
+pub struct Route53 {
+    client: aws_sdk_route53::Client,
+    account: &'static str,
+}
+
+fn classify<E>(what: &str, err: aws_sdk_route53::error::SdkError<E>) -> AdapterError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = err.code().unwrap_or("").to_owned();
+    let message = match (err.code(), err.message()) {
+        (Some(code), Some(msg)) => format!("{what}: {code}: {msg}"),
+        _ => format!("{what}: {}", DisplayErrorContext(&err)),
+    };
+    match code.as_str() {
+        "NoSuchHostedZone" | "NoSuchChange" | "HostedZoneNotFound" => {
+            AdapterError::NotFound(message)
+        }
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch"
+        | "IncompleteSignature" => AdapterError::AccessDenied(message),
+        "InvalidChangeBatch" | "InvalidInput" => AdapterError::Rejected(message),
+        _ => AdapterError::Other(message),
+    }
+}
+
+fn zone_from(
+    zone: &aws_sdk_route53::types::HostedZone,
+    name_servers: Vec<String>,
+) -> Result<Zone, AdapterError> {
+    let id = ZoneId::parse(zone.id()).ok_or_else(|| {
+        AdapterError::Other(format!(
+            "Route 53 returned an unexpected zone ID {:?}",
+            zone.id()
+        ))
+    })?;
+    Ok(Zone {
+        id,
+        name: DnsName::from_route53(zone.name()),
+        private: zone.config().is_some_and(|c| c.private_zone()),
+        name_servers,
+    })
+}
+
+fn live_record(r: &ResourceRecordSet) -> LiveRecord {
+    LiveRecord {
+        name: DnsName::from_route53(r.name()),
+        rtype: r.r#type().as_str().to_owned(),
+        ttl: r.ttl(),
+        values: r
+            .resource_records()
+            .iter()
+            .map(|v| v.value().to_owned())
+            .collect(),
+        special: r.alias_target().is_some()
+            || r.set_identifier().is_some()
+            || r.traffic_policy_instance_id().is_some(),
+    }
+}
+
+fn to_sdk(change: &Change) -> Result<aws_sdk_route53::types::Change, AdapterError> {
+    let build =
+        |e: aws_smithy_types::error::operation::BuildError| AdapterError::Other(e.to_string());
+    let records = change
+        .values
+        .iter()
+        .map(|v| ResourceRecord::builder().value(v).build().map_err(build))
+        .collect::<Result<Vec<_>, _>>()?;
+    let set = ResourceRecordSet::builder()
+        .name(change.name.fqdn())
+        .r#type(RrType::from(change.kind.as_str()))
+        .ttl(change.ttl)
+        .set_resource_records(Some(records))
+        .build()
+        .map_err(build)?;
+    aws_sdk_route53::types::Change::builder()
+        .action(match change.action {
+            Action::Upsert => ChangeAction::Upsert,
+            Action::Delete => ChangeAction::Delete,
+        })
+        .resource_record_set(set)
+        .build()
+        .map_err(build)
+}
+
+impl Route53 {
+    async fn get_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
+        let out = self
+            .client
+            .get_hosted_zone()
+            .id(id.as_str())
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    &format!("GetHostedZone {id} in the {} account", self.account),
+                    e,
+                )
+            })?;
+        let zone = out
+            .hosted_zone()
+            .ok_or_else(|| AdapterError::Other(format!("GetHostedZone {id} returned no zone")))?;
+        let name_servers = out
+            .delegation_set()
+            .map(|d| d.name_servers().to_vec())
+            .unwrap_or_default();
+        zone_from(zone, name_servers)
+    }
+}
+
+impl ChildZoneReader for Route53 {
+    async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
+        self.get_zone(id).await
+    }
+
+    async fn dnssec(&self, id: &ZoneId) -> Result<DnssecState, AdapterError> {
+        let out = self
+            .client
+            .get_dnssec()
+            .hosted_zone_id(id.as_str())
+            .send()
+            .await
+            .map_err(|e| classify(&format!("GetDNSSEC {id} in the child account"), e))?;
+        Ok(DnssecState {
+            serve_signature: out
+                .status()
+                .and_then(|s| s.serve_signature())
+                .unwrap_or("NOT_SIGNING")
+                .to_owned(),
+            key_signing_keys: out
+                .key_signing_keys()
+                .iter()
+                .map(|k| KeySigningKey {
+                    name: k.name().unwrap_or_default().to_owned(),
+                    status: k.status().unwrap_or_default().to_owned(),
+                    ds_record: k.ds_record().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+        })
+    }
+}
+
+impl ParentZoneStore for Route53 {
+    async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
+        self.get_zone(id).await
+    }
+
+    async fn zones_named(&self, name: &DnsName) -> Result<Vec<Zone>, AdapterError> {
+        let mut zones = Vec::new();
+        let mut next: Option<(String, Option<String>)> = Some((name.fqdn(), None));
+        while let Some((dns_name, zone_id)) = next.take() {
+            let out = self
+                .client
+                .list_hosted_zones_by_name()
+                .dns_name(dns_name)
+                .set_hosted_zone_id(zone_id)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("ListHostedZonesByName {name}"), e))?;
+            let mut past_name = false;
+            for zone in out.hosted_zones() {
+                if &DnsName::from_route53(zone.name()) == name {
+                    zones.push(zone_from(zone, Vec::new())?);
+                } else {
+                    // Zones come sorted by name: once past ours, no later page can hold it.
+                    past_name = true;
+                }
+            }
+            if out.is_truncated() && !past_name {
+                next = out
+                    .next_dns_name()
+                    .map(|n| (n.to_owned(), out.next_hosted_zone_id().map(str::to_owned)));
+            }
+        }
+        Ok(zones)
+    }
+
+    async fn records_at_and_below(
+        &self,
+        zone: &ZoneId,
+        name: &DnsName,
+    ) -> Result<Vec<LiveRecord>, AdapterError> {
+        let mut records = Vec::new();
+        let mut start = Some((name.fqdn(), None::<RrType>, None::<String>));
+        // Route 53 sorts by reversed labels, so the records at and below the name come first from
+        // the name on; a few more pages are read only while they are still below it.
+        for _page in 0..5 {
+            let Some((start_name, start_type, start_id)) = start.take() else {
+                break;
+            };
+            let out = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone.as_str())
+                .start_record_name(start_name)
+                .set_start_record_type(start_type)
+                .set_start_record_identifier(start_id)
+                .max_items(300)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("ListResourceRecordSets {zone} from {name}"), e))?;
+            let page: Vec<LiveRecord> =
+                out.resource_record_sets().iter().map(live_record).collect();
+            let last_below = page.last().is_some_and(|r| r.name.is_at_or_below(name));
+            records.extend(page.into_iter().filter(|r| r.name.is_at_or_below(name)));
+            if out.is_truncated() && last_below {
+                start = out.next_record_name().map(|n| {
+                    (
+                        n.to_owned(),
+                        out.next_record_type().cloned(),
+                        out.next_record_identifier().map(str::to_owned),
+                    )
+                });
+            }
+        }
+        Ok(records)
+    }
+
+    async fn change(
+        &self,
+        zone: &ZoneId,
+        changes: &[Change],
+        comment: &str,
+    ) -> Result<SubmittedChange, AdapterError> {
+        let batch = ChangeBatch::builder()
+            .comment(comment)
+            .set_changes(Some(
+                changes.iter().map(to_sdk).collect::<Result<Vec<_>, _>>()?,
+            ))
+            .build()
+            .map_err(|e| AdapterError::Other(e.to_string()))?;
+        let out = self
+            .client
+            .change_resource_record_sets()
+            .hosted_zone_id(zone.as_str())
+            .change_batch(batch)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("ChangeResourceRecordSets in {zone}"), e))?;
+        let info = out.change_info().ok_or_else(|| {
+            AdapterError::Other("ChangeResourceRecordSets returned no ChangeInfo".into())
+        })?;
+        Ok(SubmittedChange {
+            id: info.id().trim_start_matches("/change/").to_owned(),
+            insync: info.status() == &ChangeStatus::Insync,
+        })
+    }
+
+    async fn wait_insync(&self, change_id: &str, max: Duration) -> Result<bool, AdapterError> {
+        use aws_sdk_route53::client::Waiters;
+        match self
+            .client
+            .wait_until_resource_record_sets_changed()
+            .id(change_id)
+            .wait(max)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(aws_sdk_route53::waiters::resource_record_sets_changed::WaitUntilResourceRecordSetsChangedError::ExceededMaxWait(_)) => Ok(false),
+            Err(e) => Err(AdapterError::Other(format!(
+                "waiting for change {change_id} to be INSYNC: {}",
+                DisplayErrorContext(&e)
+            ))),
+        }
+    }
+}
+
+/// Standard retries with jittered exponential backoff; Route 53's `Throttling` and
+/// `PriorRequestNotComplete` count as throttling. The attempt count is generous because the
+/// request's deadline guard, not a small count, is what bounds the work.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(12)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(8))
+}

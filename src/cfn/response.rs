@@ -1,0 +1,190 @@
+//! The answer CloudFormation reads from the ResponseURL.
+
+use super::request::Envelope;
+use aws_lambda_events::event::cloudformation::{
+    CloudFormationCustomResourceResponse, CloudFormationCustomResourceResponseStatus,
+};
+use std::collections::BTreeMap;
+
+/// CloudFormation rejects larger bodies ("Response object is too long").
+pub const MAX_BODY_BYTES: usize = 4096;
+/// CloudFormation's limit on a PhysicalResourceId.
+const MAX_PHYSICAL_ID_BYTES: usize = 1024;
+/// Room for each echoed field; real ones are far shorter (a UUID, an ARN, a logical ID).
+const ECHO_BYTES: usize = 512;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Success,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "SUCCESS",
+            Status::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub status: Status,
+    pub physical_resource_id: String,
+    pub reason: Option<String>,
+    pub data: BTreeMap<String, String>,
+}
+
+impl Answer {
+    pub fn success(physical_resource_id: String, data: BTreeMap<String, String>) -> Self {
+        Answer {
+            status: Status::Success,
+            physical_resource_id,
+            reason: None,
+            data,
+        }
+    }
+
+    pub fn failed(physical_resource_id: String, reason: String) -> Self {
+        Answer {
+            status: Status::Failed,
+            physical_resource_id,
+            reason: Some(reason),
+            data: BTreeMap::new(),
+        }
+    }
+}
+
+/// The marker ID of a Create that failed before it changed anything; a later Delete of it is a no-op.
+pub fn failed_create_id(request_id: &str) -> String {
+    cut(format!("failed-create:{request_id}"), ECHO_BYTES)
+}
+
+fn cut(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// Serialises the answer, shortening the reason (keeping its start) until the body fits.
+pub fn body(envelope: &Envelope, answer: &Answer) -> Vec<u8> {
+    let mut response = CloudFormationCustomResourceResponse::default();
+    response.status = match answer.status {
+        Status::Success => CloudFormationCustomResourceResponseStatus::Success,
+        Status::Failed => CloudFormationCustomResourceResponseStatus::Failed,
+    };
+    response.physical_resource_id = if answer.physical_resource_id.is_empty() {
+        failed_create_id(&envelope.request_id)
+    } else {
+        cut(answer.physical_resource_id.clone(), MAX_PHYSICAL_ID_BYTES)
+    };
+    // Echoed fields of a malformed request may be huge; CloudFormation would reject them anyway.
+    response.stack_id = cut(envelope.stack_id.clone(), ECHO_BYTES);
+    response.request_id = cut(envelope.request_id.clone(), ECHO_BYTES);
+    response.logical_resource_id = cut(envelope.logical_resource_id.clone(), ECHO_BYTES);
+    response.data = answer.data.clone().into_iter().collect();
+    response.reason = answer.reason.clone();
+    let fits = |r: &CloudFormationCustomResourceResponse| serialize(r).len() <= MAX_BODY_BYTES;
+    if !fits(&response)
+        && let Some(reason) = response.reason.take()
+    {
+        // Keep the longest start of the reason that fits (escaping makes bytes hard to predict).
+        let ends: Vec<usize> = reason.char_indices().map(|(i, _)| i).collect();
+        let (mut lo, mut hi) = (0, ends.len());
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            response.reason = Some(format!("{}…", &reason[..ends[mid]]));
+            if fits(&response) {
+                lo = mid
+            } else {
+                hi = mid - 1
+            }
+        }
+        response.reason = (lo > 0).then(|| format!("{}…", &reason[..ends[lo]]));
+    }
+    if !fits(&response) {
+        // Only Data can be too long now; drop it rather than send something CloudFormation rejects.
+        response.data.clear();
+    }
+    serialize(&response)
+}
+
+fn serialize(response: &CloudFormationCustomResourceResponse) -> Vec<u8> {
+    serde_json::to_vec(response).expect("a response of strings serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn envelope() -> Envelope {
+        Envelope {
+            request_id: "r-1".into(),
+            response_url: "https://x.s3.amazonaws.com/y".into(),
+            stack_id: "arn:aws:cloudformation:us-east-1:111111111111:stack/s/1".into(),
+            logical_resource_id: "Delegation".into(),
+            physical_resource_id: None,
+        }
+    }
+
+    #[test]
+    fn success_body_has_every_field() {
+        let data = BTreeMap::from([("TTL".to_string(), "300".to_string())]);
+        let body: Value = serde_json::from_slice(&body(
+            &envelope(),
+            &Answer::success("Z1/dev.example.com".into(), data),
+        ))
+        .unwrap();
+        assert_eq!(body["Status"], "SUCCESS");
+        assert_eq!(body["PhysicalResourceId"], "Z1/dev.example.com");
+        assert_eq!(
+            body["StackId"],
+            "arn:aws:cloudformation:us-east-1:111111111111:stack/s/1"
+        );
+        assert_eq!(body["RequestId"], "r-1");
+        assert_eq!(body["LogicalResourceId"], "Delegation");
+        assert_eq!(body["Data"]["TTL"], "300");
+        assert_eq!(body["NoEcho"], false);
+    }
+
+    #[test]
+    fn long_reasons_are_cut_keeping_their_start() {
+        let reason = format!("the parent zone refused: {}", "é\"x".repeat(3000));
+        let bytes = body(
+            &envelope(),
+            &Answer::failed("failed-create:r-1".into(), reason),
+        );
+        assert!(bytes.len() <= MAX_BODY_BYTES, "{}", bytes.len());
+        assert!(bytes.len() > MAX_BODY_BYTES - 16, "{}", bytes.len());
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(
+            v["Reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("the parent zone refused: é\"x")
+        );
+        assert!(v["Reason"].as_str().unwrap().ends_with('…'));
+    }
+
+    #[test]
+    fn huge_echoed_fields_still_fit() {
+        let mut e = envelope();
+        e.request_id = "r".repeat(100_000);
+        let bytes = body(&e, &Answer::failed(String::new(), "bad".into()));
+        assert!(bytes.len() <= MAX_BODY_BYTES);
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(
+            v["PhysicalResourceId"]
+                .as_str()
+                .unwrap()
+                .starts_with("failed-create:rrr")
+        );
+    }
+}

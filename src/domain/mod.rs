@@ -1,0 +1,5 @@
+//! The pure core: names, properties and the plan. No IO.
+
+pub mod name;
+pub mod plan;
+pub mod properties;

@@ -1,0 +1,510 @@
+//! The resource's properties, typed and validated from what CloudFormation sends (every scalar a
+//! string) or what a hand-written event holds (native JSON numbers and booleans).
+
+use super::name::{DnsName, NameError};
+use serde_json::{Map, Value};
+use std::fmt;
+
+pub const DEFAULT_TTL: u32 = 172_800;
+pub const MAX_TTL: u32 = 604_800;
+
+/// A Route 53 hosted zone ID without the `/hostedzone/` prefix.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ZoneId(String);
+
+impl ZoneId {
+    pub fn parse(input: &str) -> Option<Self> {
+        let bare = input.strip_prefix("/hostedzone/").unwrap_or(input);
+        let ok = !bare.is_empty()
+            && bare.len() <= 32
+            && bare
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        ok.then(|| ZoneId(bare.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ZoneId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A role to assume, with the ExternalId its trust policy may demand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleSpec {
+    pub arn: String,
+    pub account: String,
+    pub external_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParentZoneRef {
+    Id(ZoneId),
+    Name(DnsName),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnssecMode {
+    Auto,
+    Off,
+    Required,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnConflict {
+    Fail,
+    Replace,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Properties {
+    pub parent: ParentZoneRef,
+    pub child_zone_id: ZoneId,
+    pub child_role: Option<RoleSpec>,
+    pub parent_role: Option<RoleSpec>,
+    pub delegated_name: Option<DnsName>,
+    pub ttl: u32,
+    pub wait_for_sync: bool,
+    pub dnssec: DnssecMode,
+    pub on_conflict: OnConflict,
+    pub allow_occluded_records: bool,
+    pub sts_region: Option<String>,
+}
+
+/// What is wrong with the properties, phrased so the template author knows what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PropertyError {
+    #[error("ResourceProperties must be a JSON object")]
+    NotAnObject,
+    #[error("unknown property {names}; the known properties are {known}")]
+    Unknown { names: String, known: String },
+    #[error("property {0} is required")]
+    Missing(&'static str),
+    #[error("give exactly one of ParentHostedZoneId and ParentHostedZoneName, not both")]
+    BothParents,
+    #[error("property {name} {problem}")]
+    Invalid { name: &'static str, problem: String },
+}
+
+const KNOWN: &[&str] = &[
+    "ParentHostedZoneId",
+    "ParentHostedZoneName",
+    "ChildHostedZoneId",
+    "ChildRoleArn",
+    "ChildExternalId",
+    "ParentRoleArn",
+    "ParentExternalId",
+    "DelegatedName",
+    "TTL",
+    "WaitForSync",
+    "Dnssec",
+    "OnConflict",
+    "AllowOccludedRecords",
+    "StsRegion",
+];
+
+fn invalid(name: &'static str, problem: impl Into<String>) -> PropertyError {
+    PropertyError::Invalid {
+        name,
+        problem: problem.into(),
+    }
+}
+
+/// Shows a user's value in a message without letting a huge or odd value flood it.
+fn show(value: &str) -> String {
+    let mut shown: String = value.chars().take(80).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    format!("{shown:?}")
+}
+
+struct Reader<'a>(&'a Map<String, Value>);
+
+impl<'a> Reader<'a> {
+    /// A scalar as a string: strings as they are, numbers and booleans as JSON writes them.
+    fn scalar(&self, name: &'static str) -> Result<Option<String>, PropertyError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(Value::Array(_)) => Err(invalid(name, "must be a single value, not a list")),
+            Some(Value::Object(_)) => Err(invalid(name, "must be a single value, not an object")),
+        }
+    }
+
+    fn string(&self, name: &'static str) -> Result<Option<String>, PropertyError> {
+        match self.scalar(name)? {
+            Some(s) if s.is_empty() => Err(invalid(name, "is empty; remove it or give a value")),
+            other => Ok(other),
+        }
+    }
+
+    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, PropertyError> {
+        match self.scalar(name)? {
+            None => Ok(default),
+            Some(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+            Some(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+            Some(s) => Err(invalid(name, format!("is {}; use true or false", show(&s)))),
+        }
+    }
+
+    fn zone_id(&self, name: &'static str) -> Result<Option<ZoneId>, PropertyError> {
+        match self.string(name)? {
+            None => Ok(None),
+            Some(s) => ZoneId::parse(&s).map(Some).ok_or_else(|| {
+                invalid(
+                    name,
+                    format!(
+                        "is {}; a hosted zone ID is upper-case letters and digits such as Z0123456789ABCDEFGHIJ, optionally prefixed with /hostedzone/",
+                        show(&s)
+                    ),
+                )
+            }),
+        }
+    }
+
+    fn name(&self, name: &'static str) -> Result<Option<DnsName>, PropertyError> {
+        match self.string(name)? {
+            None => Ok(None),
+            Some(s) => DnsName::parse(&s)
+                .map(Some)
+                .map_err(|e: NameError| invalid(name, format!("{} {e}", show(&s)))),
+        }
+    }
+
+    fn role(
+        &self,
+        arn_name: &'static str,
+        external_id_name: &'static str,
+    ) -> Result<Option<RoleSpec>, PropertyError> {
+        let arn = self.string(arn_name)?;
+        let external_id = self.string(external_id_name)?;
+        if let Some(id) = &external_id {
+            let ok = (2..=1224).contains(&id.len())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c));
+            if !ok {
+                return Err(invalid(
+                    external_id_name,
+                    "must be 2 to 1224 characters of letters, digits and +=,.@:/-_",
+                ));
+            }
+        }
+        match arn {
+            None if external_id.is_some() => Err(invalid(
+                external_id_name,
+                format!("is set but {arn_name} is not; give the role the ExternalId is for"),
+            )),
+            None => Ok(None),
+            Some(arn) => {
+                let account = role_arn_account(&arn).ok_or_else(|| {
+                    invalid(
+                        arn_name,
+                        format!(
+                            "is {}; expected an IAM role ARN such as arn:aws:iam::111111111111:role/Name",
+                            show(&arn)
+                        ),
+                    )
+                })?;
+                Ok(Some(RoleSpec {
+                    account,
+                    arn,
+                    external_id,
+                }))
+            }
+        }
+    }
+}
+
+/// The account ID of a well-formed role ARN (`arn:<partition>:iam::<12 digits>:role/<path><name>`).
+pub fn role_arn_account(arn: &str) -> Option<String> {
+    let mut parts = arn.splitn(6, ':');
+    let (arn_word, partition, service, region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let name = resource.strip_prefix("role/")?;
+    let ok = arn_word == "arn"
+        && matches!(
+            partition,
+            "aws"
+                | "aws-cn"
+                | "aws-us-gov"
+                | "aws-iso"
+                | "aws-iso-b"
+                | "aws-iso-e"
+                | "aws-iso-f"
+                | "aws-eusc"
+        )
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && !name.ends_with('/')
+        && arn.len() <= 2048
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c));
+    ok.then(|| account.to_string())
+}
+
+impl Properties {
+    pub fn from_json(value: &Value) -> Result<Self, PropertyError> {
+        let map = value.as_object().ok_or(PropertyError::NotAnObject)?;
+        let mut unknown: Vec<&str> = map
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "ServiceToken" && !KNOWN.contains(k))
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort_unstable();
+            let names = unknown
+                .iter()
+                .map(|k| show(k))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(PropertyError::Unknown {
+                names,
+                known: KNOWN.join(", "),
+            });
+        }
+        let r = Reader(map);
+
+        let parent = match (
+            r.zone_id("ParentHostedZoneId")?,
+            r.name("ParentHostedZoneName")?,
+        ) {
+            (Some(id), None) => ParentZoneRef::Id(id),
+            (None, Some(name)) => ParentZoneRef::Name(name),
+            (Some(_), Some(_)) => return Err(PropertyError::BothParents),
+            (None, None) => {
+                return Err(PropertyError::Missing(
+                    "ParentHostedZoneId or ParentHostedZoneName",
+                ));
+            }
+        };
+        let child_zone_id = r
+            .zone_id("ChildHostedZoneId")?
+            .ok_or(PropertyError::Missing("ChildHostedZoneId"))?;
+
+        let ttl = match r.string("TTL")? {
+            None => DEFAULT_TTL,
+            Some(s) => match s.parse::<u64>() {
+                Ok(n) if (1..=u64::from(MAX_TTL)).contains(&n) => n as u32,
+                Ok(_) => {
+                    return Err(invalid(
+                        "TTL",
+                        format!("is {s}; use 1 to {MAX_TTL} seconds"),
+                    ));
+                }
+                Err(_) if s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) => {
+                    return Err(invalid(
+                        "TTL",
+                        format!("is {s}; use 1 to {MAX_TTL} seconds"),
+                    ));
+                }
+                Err(_) => {
+                    return Err(invalid(
+                        "TTL",
+                        format!(
+                            "is {}; use a whole number of seconds from 1 to {MAX_TTL}",
+                            show(&s)
+                        ),
+                    ));
+                }
+            },
+        };
+
+        let dnssec = match r
+            .string("Dnssec")?
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("auto") => DnssecMode::Auto,
+            Some("off") => DnssecMode::Off,
+            Some("required") => DnssecMode::Required,
+            Some(other) => {
+                return Err(invalid(
+                    "Dnssec",
+                    format!("is {}; use auto, off or required", show(other)),
+                ));
+            }
+        };
+        let on_conflict = match r
+            .string("OnConflict")?
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("fail") => OnConflict::Fail,
+            Some("replace") => OnConflict::Replace,
+            Some(other) => {
+                return Err(invalid(
+                    "OnConflict",
+                    format!("is {}; use fail or replace", show(other)),
+                ));
+            }
+        };
+        let sts_region = match r.string("StsRegion")? {
+            None => None,
+            Some(s) => {
+                let ok = s.len() <= 32
+                    && s.split('-').count() >= 3
+                    && s.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !ok {
+                    return Err(invalid(
+                        "StsRegion",
+                        format!("is {}; use a region name such as us-east-1", show(&s)),
+                    ));
+                }
+                Some(s)
+            }
+        };
+
+        Ok(Properties {
+            parent,
+            child_zone_id,
+            child_role: r.role("ChildRoleArn", "ChildExternalId")?,
+            parent_role: r.role("ParentRoleArn", "ParentExternalId")?,
+            delegated_name: r.name("DelegatedName")?,
+            ttl,
+            wait_for_sync: r.boolean("WaitForSync", true)?,
+            dnssec,
+            on_conflict,
+            allow_occluded_records: r.boolean("AllowOccludedRecords", false)?,
+            sts_region,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<Properties, PropertyError> {
+        Properties::from_json(&v)
+    }
+
+    fn err(v: Value) -> String {
+        parse(v).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn minimal_properties_get_defaults() {
+        let p = parse(json!({"ServiceToken": "arn:aws:lambda:us-east-1:1:function:x", "ParentHostedZoneId": "/hostedzone/Z0PARENT", "ChildHostedZoneId": "Z0CHILD"})).unwrap();
+        assert_eq!(p.parent, ParentZoneRef::Id(ZoneId("Z0PARENT".into())));
+        assert_eq!(p.child_zone_id.as_str(), "Z0CHILD");
+        assert_eq!(p.ttl, DEFAULT_TTL);
+        assert!(p.wait_for_sync);
+        assert_eq!(p.dnssec, DnssecMode::Auto);
+        assert_eq!(p.on_conflict, OnConflict::Fail);
+        assert!(!p.allow_occluded_records);
+        assert_eq!(p.child_role, None);
+        assert_eq!(p.sts_region, None);
+    }
+
+    #[test]
+    fn strings_and_native_values_are_accepted_alike() {
+        let a = parse(json!({"ParentHostedZoneName": "Example.com.", "ChildHostedZoneId": "Z1", "TTL": "300", "WaitForSync": "false", "AllowOccludedRecords": "TRUE", "OnConflict": "Replace", "Dnssec": "required"})).unwrap();
+        let b = parse(json!({"ParentHostedZoneName": "example.com", "ChildHostedZoneId": "Z1", "TTL": 300, "WaitForSync": false, "AllowOccludedRecords": true, "OnConflict": "replace", "Dnssec": "REQUIRED"})).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.ttl, 300);
+        assert!(!a.wait_for_sync);
+        assert!(a.allow_occluded_records);
+        assert_eq!(a.on_conflict, OnConflict::Replace);
+        assert_eq!(a.dnssec, DnssecMode::Required);
+        assert_eq!(
+            a.parent,
+            ParentZoneRef::Name(DnsName::parse("example.com").unwrap())
+        );
+    }
+
+    #[test]
+    fn roles_and_external_ids() {
+        let p = parse(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "ChildRoleArn": "arn:aws:iam::111111111111:role/path/Reader", "ChildExternalId": "abc-123", "ParentRoleArn": "arn:aws-cn:iam::222222222222:role/W"})).unwrap();
+        let child = p.child_role.unwrap();
+        assert_eq!(child.account, "111111111111");
+        assert_eq!(child.external_id.as_deref(), Some("abc-123"));
+        assert_eq!(p.parent_role.unwrap().account, "222222222222");
+        assert!(err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "ChildExternalId": "abc"})).contains("ChildExternalId is set but ChildRoleArn is not"));
+        for bad in [
+            "arn:aws:iam::1111:role/R",
+            "arn:aws:iam::111111111111:user/R",
+            "arn:aws:sts::111111111111:role/R",
+            "role/R",
+            "arn:aws:iam::111111111111:role/",
+            "arn:aws:iam:us-east-1:111111111111:role/R",
+        ] {
+            assert!(err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "ChildRoleArn": bad})).starts_with("property ChildRoleArn is"), "{bad}");
+        }
+        assert!(err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "ChildRoleArn": "arn:aws:iam::111111111111:role/R", "ChildExternalId": "x"})).contains("ChildExternalId must be 2 to 1224"));
+    }
+
+    #[test]
+    fn every_malformed_property_is_named() {
+        let base = || json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2"});
+        let with = |k: &str, v: Value| {
+            let mut b = base();
+            b[k] = v;
+            err(b)
+        };
+        assert!(with("TTL", json!("0")).contains("property TTL is 0; use 1 to 604800"));
+        assert!(with("TTL", json!("604801")).contains("property TTL"));
+        assert!(with("TTL", json!("-5")).contains("property TTL is -5"));
+        assert!(with("TTL", json!("3.5")).contains("whole number"));
+        assert!(with("TTL", json!("300s")).contains("whole number"));
+        assert!(with("TTL", json!(99999999999999999999u128.to_string())).contains("property TTL"));
+        assert!(with("TTL", json!([300])).contains("property TTL must be a single value"));
+        assert!(
+            with("WaitForSync", json!("yes"))
+                .contains("property WaitForSync is \"yes\"; use true or false")
+        );
+        assert!(with("Dnssec", json!("on")).contains("property Dnssec"));
+        assert!(with("OnConflict", json!("overwrite")).contains("property OnConflict"));
+        assert!(with("ChildHostedZoneId", json!("z-lower")).contains("property ChildHostedZoneId"));
+        assert!(
+            with("ChildHostedZoneId", json!("")).contains("property ChildHostedZoneId is empty")
+        );
+        assert!(
+            with("DelegatedName", json!("dev..example.com")).contains("property DelegatedName")
+        );
+        assert!(with("StsRegion", json!("US-EAST-1")).contains("property StsRegion"));
+        assert!(
+            with("ParentHostedZoneName", json!("example.com"))
+                .contains("exactly one of ParentHostedZoneId and ParentHostedZoneName")
+        );
+        assert!(
+            err(json!({"ChildHostedZoneId": "Z2"}))
+                .contains("ParentHostedZoneId or ParentHostedZoneName is required")
+        );
+        assert!(err(json!({"ParentHostedZoneId": "Z1"})).contains("ChildHostedZoneId is required"));
+        assert!(err(json!("text")).contains("must be a JSON object"));
+        assert!(
+            err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "Ttl": "300"}))
+                .contains("unknown property \"Ttl\"")
+        );
+    }
+
+    #[test]
+    fn huge_values_are_not_echoed_whole() {
+        let long = "x".repeat(10_000);
+        let e = err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": long}));
+        assert!(e.len() < 400, "{}", e.len());
+    }
+}

@@ -1,0 +1,116 @@
+//! Entry points: the Lambda runtime loop, and `subdomain-delegation invoke EVENT.json` outside Lambda.
+#![recursion_limit = "256"]
+
+use lambda_runtime::tracing::subscriber::EnvFilter;
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use subdomain_delegation::aws::SdkConnector;
+use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::config::Config;
+use subdomain_delegation::handler::Provider;
+use tokio::time::Instant;
+
+const USAGE: &str = "usage: subdomain-delegation [invoke EVENT.json [--timeout SECONDS]]\n\
+    Without arguments it runs under the Lambda Runtime API. `invoke` handles one event outside\n\
+    Lambda, prints the answer on stdout (logs go to stderr) and PUTs it when the ResponseURL is allowed.";
+
+/// Lambda's log format settings (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, `RUST_LOG`), with
+/// HTTP client internals held at INFO: at DEBUG they print request URLs, and a ResponseURL's query
+/// string is a credential.
+fn init_logging<W>(writer: W)
+where
+    W: for<'w> lambda_runtime::tracing::subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    let filter = EnvFilter::builder()
+        .parse_lossy(level)
+        .add_directive("reqwest=info".parse().expect("a valid directive"))
+        .add_directive("hyper=info".parse().expect("a valid directive"))
+        .add_directive("hyper_util=info".parse().expect("a valid directive"));
+    let fmt = lambda_runtime::tracing::subscriber::fmt()
+        .with_target(false)
+        .with_env_filter(filter)
+        .with_writer(writer);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        fmt.json().flatten_event(true).init();
+    } else {
+        fmt.init();
+    }
+}
+
+async fn provider() -> Provider<SdkConnector> {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let connector = SdkConnector::new(sdk, subdomain_delegation::aws::retry_config());
+    Provider::new(connector, Config::from_env(), Responder::default())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => run_lambda().await,
+        Some("invoke") => invoke(&args[1..]).await,
+        Some(_) => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn run_lambda() -> Result<(), lambda_runtime::Error> {
+    init_logging(std::io::stdout);
+    let provider = provider().await;
+    let provider = &provider;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let deadline =
+            Instant::now() + Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
+        provider
+            .handle(
+                event.payload,
+                deadline,
+                &event.context.env_config.log_stream,
+            )
+            .await;
+        Ok::<Value, lambda_runtime::Error>(Value::Null)
+    }))
+    .await
+}
+
+async fn invoke(args: &[String]) -> Result<(), lambda_runtime::Error> {
+    init_logging(std::io::stderr);
+    let (path, timeout) = match args {
+        [path] => (path, 300),
+        [path, flag, secs] if flag == "--timeout" => match secs.parse::<u64>() {
+            Ok(secs) => (path, secs),
+            Err(_) => {
+                eprintln!("--timeout takes a whole number of seconds\n{USAGE}");
+                std::process::exit(2);
+            }
+        },
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(timeout);
+    // A file that is not JSON is handled like Lambda would hand it over: as a JSON string.
+    let event = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    match provider()
+        .await
+        .handle(event, deadline, "local-invoke")
+        .await
+    {
+        Some(body) => println!("{}", String::from_utf8_lossy(&body)),
+        None => println!("null"),
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! What the handler needs from AWS, as small traits: the SDK adapters implement them, tests
+//! inject fakes.
+
+use crate::domain::name::DnsName;
+use crate::domain::plan::{Change, DnssecState, LiveRecord, Zone};
+use crate::domain::properties::{RoleSpec, ZoneId};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+/// An AWS call that failed, classified by what the caller can do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdapterError {
+    /// The zone (or change) does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Credentials or permissions: the role, its trust policy or its IAM policy.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// Route 53 refused the change batch as written (it changed since we read it, or is invalid).
+    #[error("{0}")]
+    Rejected(String),
+    /// Anything else, after the SDK's own retries.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Reads the child zone, in the child account.
+#[allow(async_fn_in_trait)]
+pub trait ChildZoneReader {
+    async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError>;
+    async fn dnssec(&self, id: &ZoneId) -> Result<DnssecState, AdapterError>;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubmittedChange {
+    pub id: String,
+    pub insync: bool,
+}
+
+/// Reads and changes the parent zone, in the parent account.
+#[allow(async_fn_in_trait)]
+pub trait ParentZoneStore {
+    async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError>;
+    /// Every zone whose name is exactly `name` (all pages), public and private.
+    async fn zones_named(&self, name: &DnsName) -> Result<Vec<Zone>, AdapterError>;
+    /// Record sets at and below `name`.
+    async fn records_at_and_below(
+        &self,
+        zone: &ZoneId,
+        name: &DnsName,
+    ) -> Result<Vec<LiveRecord>, AdapterError>;
+    async fn change(
+        &self,
+        zone: &ZoneId,
+        changes: &[Change],
+        comment: &str,
+    ) -> Result<SubmittedChange, AdapterError>;
+    /// Waits up to `max` for the change to be INSYNC; `Ok(false)` when time ran out first.
+    async fn wait_insync(&self, change_id: &str, max: Duration) -> Result<bool, AdapterError>;
+}
+
+/// Who the adapters act as, and where STS is asked.
+#[derive(Clone, Debug)]
+pub struct SessionContext {
+    /// A traceable role session name (stack and logical ID), at most 64 characters.
+    pub session_name: String,
+    pub sts_region: String,
+    /// Route 53 HTTP attempts of this request (retries included), for the summary log line.
+    pub route53_calls: Arc<AtomicU32>,
+}
+
+/// Makes adapters for one request, assuming the request's roles.
+#[allow(async_fn_in_trait)]
+pub trait Connector {
+    type Child: ChildZoneReader;
+    type Parent: ParentZoneStore;
+    async fn child(
+        &self,
+        role: Option<&RoleSpec>,
+        session: &SessionContext,
+    ) -> Result<Self::Child, AdapterError>;
+    async fn parent(
+        &self,
+        role: Option<&RoleSpec>,
+        session: &SessionContext,
+    ) -> Result<Self::Parent, AdapterError>;
+}
