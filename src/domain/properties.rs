@@ -108,6 +108,9 @@ const KNOWN: &[&str] = &[
     "StsRegion",
 ];
 
+/// Properties CloudFormation itself reads (and passes along); accepted and ignored.
+const PASSED_BY_CLOUDFORMATION: &[&str] = &["ServiceToken", "ServiceTimeout"];
+
 fn invalid(name: &'static str, problem: impl Into<String>) -> PropertyError {
     PropertyError::Invalid {
         name,
@@ -267,7 +270,7 @@ impl Properties {
         let mut unknown: Vec<&str> = map
             .keys()
             .map(String::as_str)
-            .filter(|k| *k != "ServiceToken" && !KNOWN.contains(k))
+            .filter(|k| !PASSED_BY_CLOUDFORMATION.contains(k) && !KNOWN.contains(k))
             .collect();
         if !unknown.is_empty() {
             unknown.sort_unstable();
@@ -407,7 +410,7 @@ mod tests {
 
     #[test]
     fn minimal_properties_get_defaults() {
-        let p = parse(json!({"ServiceToken": "arn:aws:lambda:us-east-1:1:function:x", "ParentHostedZoneId": "/hostedzone/Z0PARENT", "ChildHostedZoneId": "Z0CHILD"})).unwrap();
+        let p = parse(json!({"ServiceToken": "arn:aws:lambda:us-east-1:1:function:x", "ServiceTimeout": "600", "ParentHostedZoneId": "/hostedzone/Z0PARENT", "ChildHostedZoneId": "Z0CHILD"})).unwrap();
         assert_eq!(p.parent, ParentZoneRef::Id(ZoneId("Z0PARENT".into())));
         assert_eq!(p.child_zone_id.as_str(), "Z0CHILD");
         assert_eq!(p.ttl, DEFAULT_TTL);

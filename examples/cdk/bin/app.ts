@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// CDK app for subdomain-delegation. `npm ci && npx cdk synth` works offline: nothing here looks up
+// AWS (no fromLookup), and a missing bootstrap.zip only gives a warning (see lib/provider.ts).
+// Settings are context values (cdk.json, or -c key=value).
+import { App } from 'aws-cdk-lib';
+import { providerCode } from '../lib/provider';
+import { ChildAccountStack, ParentDelegationsStack, ProviderStack } from '../lib/stacks';
+
+const app = new App({ analyticsReporting: false });
+const ctx = (key: string): string => {
+  const value = app.node.tryGetContext(key);
+  if (value === undefined || value === null) throw new Error(`missing context value ${key} (cdk.json or -c ${key}=...)`);
+  return String(value);
+};
+const optional = (key: string): string | undefined => {
+  const value = app.node.tryGetContext(key);
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+};
+
+const providerName = ctx('providerName');
+const readerRoleNamePrefix = ctx('readerRoleNamePrefix');
+const allowed = optional('allowedRecordNames');
+
+// Stacks are environment-agnostic: deploy each with the credentials of the right account
+// (`cdk deploy SubdomainDelegationProvider` as the DNS account, `SubdomainDelegationChild` as the child).
+const provider = new ProviderStack(app, 'SubdomainDelegationProvider', {
+  description: 'subdomain-delegation provider (DNS account)',
+  providerCode: providerCode(app),
+  providerName,
+  readerRoleNamePrefix,
+  organizationId: optional('organizationId'),
+  delegationPolicy: optional('delegationPolicy'),
+  allowedRecordNames: allowed ? allowed.split(',').map((s) => s.trim()) : undefined,
+});
+
+new ParentDelegationsStack(app, 'SubdomainDelegationParent', {
+  description: 'Delegations declared in the DNS account',
+  serviceToken: provider.provider.serviceToken,
+  parentHostedZoneId: ctx('parentHostedZoneId'),
+  parentHostedZoneName: ctx('parentHostedZoneName'),
+});
+
+new ChildAccountStack(app, 'SubdomainDelegationChild', {
+  description: 'Child account: zone, reader role and delegation',
+  dnsAccountId: ctx('dnsAccountId'),
+  providerName,
+  readerRoleNamePrefix,
+  externalId: ctx('childExternalId'),
+  parentHostedZoneName: ctx('parentHostedZoneName'),
+  zoneName: ctx('childZoneName'),
+});
+
+app.synth();

@@ -1,0 +1,212 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Annotations, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Where scripts/package leaves the zips (relative to this file's folder). */
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The contract path: the zip for the build machine's own architecture. */
+export const DEFAULT_ZIP = path.join(REPO_ROOT, 'target', 'lambda', 'subdomain-delegation', 'bootstrap.zip');
+
+export interface ProviderCode {
+  readonly code: lambda.Code;
+  readonly architecture: lambda.Architecture;
+  /** True when the zip was missing and a placeholder that cannot serve requests was used. */
+  readonly placeholder: boolean;
+  /** The zip that was looked for. */
+  readonly zip: string;
+}
+
+/**
+ * Picks the provider's code:
+ *  - zip path: env SUBDOMAIN_DELEGATION_ZIP, else context `bootstrapZip`, else
+ *    target/lambda-<arch>/subdomain-delegation/bootstrap.zip when an architecture is given,
+ *    else the contract path target/lambda/subdomain-delegation/bootstrap.zip (built for this machine);
+ *  - architecture: env SUBDOMAIN_DELEGATION_ARCH, else context `architecture` (arm64 | x86_64),
+ *    else this machine's.
+ * A missing zip does not stop `cdk synth`: a placeholder asset is used, and SubdomainDelegationProvider
+ * attaches a warning; `npm run deploy` (cdk deploy --strict) refuses to deploy with that warning.
+ */
+export function providerCode(scope: Construct): ProviderCode {
+  const archName: string | undefined =
+    process.env.SUBDOMAIN_DELEGATION_ARCH || scope.node.tryGetContext('architecture') || undefined;
+  const hostArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+  const arch = archName ?? hostArch;
+  if (arch !== 'arm64' && arch !== 'x86_64') {
+    throw new Error(`architecture must be arm64 or x86_64, not ${arch}`);
+  }
+  const zip: string =
+    process.env.SUBDOMAIN_DELEGATION_ZIP ||
+    scope.node.tryGetContext('bootstrapZip') ||
+    (archName
+      ? path.join(REPO_ROOT, 'target', `lambda-${arch}`, 'subdomain-delegation', 'bootstrap.zip')
+      : DEFAULT_ZIP);
+  const architecture = arch === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+  if (fs.existsSync(zip)) {
+    return { code: lambda.Code.fromAsset(zip), architecture, placeholder: false, zip };
+  }
+  // Inline code is not possible for provided.al2023, so the placeholder is a tiny asset folder whose
+  // bootstrap only says what to do. It never answers CloudFormation: do not deploy it.
+  const dir = path.join(os.tmpdir(), 'subdomain-delegation-placeholder');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'bootstrap'),
+    '#!/bin/sh\necho "placeholder: build the provider with scripts/package and deploy again" >&2\nexit 1\n',
+    { mode: 0o755 },
+  );
+  return { code: lambda.Code.fromAsset(dir), architecture, placeholder: true, zip };
+}
+
+export interface SubdomainDelegationProviderProps {
+  readonly code: lambda.Code;
+  readonly architecture: lambda.Architecture;
+  /** Set when `code` is the placeholder from providerCode(): attaches a warning that blocks --strict. */
+  readonly placeholderFor?: string;
+  /** Function name; the role is `<providerName>-<region>` (IAM names are global). */
+  readonly providerName?: string;
+  /** The provider may assume roles named `<prefix>-*` (child reader roles). */
+  readonly readerRoleNamePrefix?: string;
+  /** Parent zone IDs the provider may list and change; default: every zone of the account. */
+  readonly parentHostedZoneIds?: string[];
+  /** IAM StringLike patterns for route53:ChangeResourceRecordSetsNormalizedRecordNames. */
+  readonly allowedRecordNames?: string[];
+  /** DELEGATION_POLICY JSON; unset = only stacks of this account may delegate. */
+  readonly delegationPolicy?: string;
+  /** o-...: let the whole organization invoke the function; only assume roles inside it. */
+  readonly organizationId?: string;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** The same provider as cfn/provider.yaml, as a construct. */
+export class SubdomainDelegationProvider extends Construct {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  /** ServiceToken for Custom::SubdomainDelegation resources in this stack's region. */
+  readonly serviceToken: string;
+
+  constructor(scope: Construct, id: string, props: SubdomainDelegationProviderProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const providerName = props.providerName ?? 'subdomain-delegation';
+    const readerPrefix = props.readerRoleNamePrefix ?? 'subdomain-delegation-reader';
+    const zoneArns = (props.parentHostedZoneIds ?? ['*']).map((z) =>
+      stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: z }),
+    );
+
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: `/aws/lambda/${providerName}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    skipCheckov(logGroup.node.defaultChild as CfnResource, [
+      ['CKV_AWS_158', 'Logs hold no secrets (the ResponseURL query string is never logged); default encryption at rest.'],
+    ]);
+
+    this.role = new iam.Role(this, 'Role', {
+      roleName: `${providerName}-${stack.region}`,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Execution role of the subdomain-delegation provider; child reader roles trust exactly this role.',
+    });
+    const policy = new iam.Policy(this, 'Policy', {
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'WriteOwnLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+        new iam.PolicyStatement({ sid: 'FindParentZoneByName', actions: ['route53:ListHostedZonesByName'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'ReadZones',
+          actions: ['route53:GetHostedZone', 'route53:GetDNSSEC'],
+          resources: [stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: '*' })],
+        }),
+        new iam.PolicyStatement({
+          sid: 'WaitForSync',
+          actions: ['route53:GetChange'],
+          resources: [stack.formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*' })],
+        }),
+        new iam.PolicyStatement({ sid: 'ReadParentRecords', actions: ['route53:ListResourceRecordSets'], resources: zoneArns }),
+        new iam.PolicyStatement({
+          sid: 'WriteDelegationRecordsOnly',
+          actions: ['route53:ChangeResourceRecordSets'],
+          resources: zoneArns,
+          conditions: {
+            'ForAllValues:StringEquals': {
+              'route53:ChangeResourceRecordSetsRecordTypes': ['NS', 'DS'],
+              'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
+            },
+            ...(props.allowedRecordNames && props.allowedRecordNames.length > 0
+              ? { 'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': props.allowedRecordNames } }
+              : {}),
+          },
+        }),
+        new iam.PolicyStatement({
+          sid: 'AssumeChildReaderRoles',
+          actions: ['sts:AssumeRole'],
+          resources: [`arn:${stack.partition}:iam::*:role/${readerPrefix}-*`],
+          conditions: props.organizationId ? { StringEquals: { 'aws:ResourceOrgID': props.organizationId } } : undefined,
+        }),
+        new iam.PolicyStatement({
+          sid: 'VerifyStacksOfThisAccount',
+          actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+          resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: '*/*' })],
+        }),
+      ],
+    });
+    policy.attachToRole(this.role);
+
+    this.function = new lambda.Function(this, 'Function', {
+      functionName: providerName,
+      description: 'Custom::SubdomainDelegation provider (delegates subdomains to child accounts\' Route 53 zones)',
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      handler: 'bootstrap',
+      architecture: props.architecture,
+      code: props.code,
+      role: this.role,
+      memorySize: 128,
+      timeout: Duration.seconds(300),
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      // Only DELEGATION_POLICY: the loopback/skip-verification switches are for local tests only.
+      environment: props.delegationPolicy ? { DELEGATION_POLICY: props.delegationPolicy } : undefined,
+    });
+    // The role's policy must exist before the function first runs. The role itself is already implied
+    // by Fn::GetAtt, so DependsOn names only the policy (cfn-lint W3005 flags a redundant one).
+    (this.function.node.defaultChild as CfnResource).addOverride('DependsOn', [
+      (policy.node.defaultChild as CfnResource).logicalId,
+    ]);
+    skipCheckov(this.function.node.defaultChild as CfnResource, [
+      ['CKV_AWS_116', 'No DLQ: the provider always answers the ResponseURL itself; a queued event could no longer be answered.'],
+      ['CKV_AWS_117', 'Not in a VPC: only public AWS endpoints and the S3 pre-signed ResponseURL are called.'],
+      ['CKV_AWS_115', 'Reserved concurrency left to the account: new accounts with a quota of 10 cannot reserve any.'],
+      ['CKV_AWS_173', 'DELEGATION_POLICY is a non-secret allow list, encrypted at rest with the Lambda service key.'],
+    ]);
+
+    if (props.organizationId) {
+      // CloudFormation in other accounts invokes the ServiceToken with the stack's credentials.
+      this.function.addPermission('OrganizationInvoke', {
+        principal: new iam.OrganizationPrincipal(props.organizationId),
+        action: 'lambda:InvokeFunction',
+      });
+    }
+    if (props.placeholderFor) {
+      Annotations.of(this.function).addWarningV2(
+        'subdomain-delegation:placeholder-code',
+        `${props.placeholderFor} does not exist: synthesized with a placeholder that cannot serve requests. ` +
+          'Run scripts/package (or set SUBDOMAIN_DELEGATION_ZIP) before deploying.',
+      );
+    }
+    this.serviceToken = this.function.functionArn;
+  }
+}
+
+/** Records why a checkov check does not apply, in the template itself. */
+export function skipCheckov(resource: CfnResource, skips: Array<[string, string]>): void {
+  resource.addMetadata('checkov', { skip: skips.map(([id, comment]) => ({ id, comment })) });
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# cfn/child-account.yaml as a service-managed StackSet with auto-deployment to the target OUs: every
+# account in them (and every account added later) gets <account id>.accounts.example.com, a reader role
+# and the delegation. Run as the organization's management account, or as a delegated StackSets
+# administrator with --call-as DELEGATED_ADMIN added to each command.
+# The provider must already run in every region listed in CHILD_REGIONS (2-provider-stackset.sh).
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+aws cloudformation create-stack-set \
+  --region "$CHILD_HOME_REGION" \
+  --stack-set-name subdomain-delegation-child \
+  --description "Delegated subdomain per account (subdomain-delegation)" \
+  --template-body file://cfn/child-account.yaml \
+  --capabilities CAPABILITY_NAMED_IAM \
+  --permission-model SERVICE_MANAGED \
+  --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false \
+  --parameters \
+    "ParameterKey=ProviderAccountId,ParameterValue=${DNS_ACCOUNT_ID}" \
+    "ParameterKey=ProviderName,ParameterValue=${PROVIDER_NAME}" \
+    "ParameterKey=ExternalId,ParameterValue=${EXTERNAL_ID}" \
+    "ParameterKey=DomainSuffix,ParameterValue=${CHILD_DOMAIN_SUFFIX}" \
+    "ParameterKey=ParentHostedZoneName,ParameterValue=${PARENT_ZONE_NAME}" \
+    "ParameterKey=ZoneScope,ParameterValue=account" \
+    "ParameterKey=HomeRegion,ParameterValue=${CHILD_HOME_REGION}"
+
+# Regions deploy one after another; accounts in parallel, 25 at a time, which stays well inside
+# Route 53's request rate (the AWS SDK in the provider retries throttled calls).
+# shellcheck disable=SC2086
+aws cloudformation create-stack-instances \
+  --region "$CHILD_HOME_REGION" \
+  --stack-set-name subdomain-delegation-child \
+  --deployment-targets "OrganizationalUnitIds=${TARGET_OUS// /,}" \
+  --regions $CHILD_REGIONS \
+  --operation-preferences RegionConcurrencyType=SEQUENTIAL,MaxConcurrentCount=25,FailureToleranceCount=5
+
+# Later changes (a new template, a new ExternalId) go through update-stack-set with the same
+# --deployment-targets and --regions; new accounts in the OUs are deployed automatically.

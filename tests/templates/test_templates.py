@@ -1,0 +1,611 @@
+"""Static checks of the deployment templates (cfn/*.yaml and the CDK synth output).
+
+Run by scripts/check-templates (which synthesizes the CDK app first). The templates are read with
+cfn-lint's decoder, so short-form tags (!Sub, !Ref, ...) arrive as their long forms. A small
+evaluator below renders intrinsic functions for given parameter values, so that ARNs built in one
+template can be compared with the names another template gives its resources.
+
+What is asserted:
+- Route 53 writes are limited by route53:ChangeResourceRecordSetsRecordTypes (NS, DS) and
+  ...Actions (UPSERT, DELETE) with ForAllValues:StringEquals, and by ...NormalizedRecordNames
+  (ForAllValues:StringLike) when the template is given name patterns;
+- each reader role trusts exactly one principal, the provider's execution role, with sts:ExternalId;
+- ServiceToken wiring: the role a child template trusts is the role the provider function runs as,
+  and the child's ServiceToken is that function's ARN in the same region;
+- the shipped templates never set the local-test-only environment variables.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from cfnlint.decode import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+CFN = ROOT / "cfn"
+CDK_OUT = Path(os.environ.get("CDK_OUT_DIR", ROOT / "examples" / "cdk" / "cdk.out"))
+
+DNS_ACCOUNT = "111111111111"
+CHILD_ACCOUNT = "222222222222"
+REGION = "eu-west-1"
+PARTITION = "aws"
+
+# Contract section 3 (ServiceToken is CloudFormation's own).
+CONTRACT_PROPERTIES = {
+    "ServiceToken",
+    "ParentHostedZoneId",
+    "ParentHostedZoneName",
+    "ChildHostedZoneId",
+    "ChildRoleArn",
+    "ChildExternalId",
+    "ParentRoleArn",
+    "ParentExternalId",
+    "DelegatedName",
+    "TTL",
+    "WaitForSync",
+    "Dnssec",
+    "OnConflict",
+    "AllowOccludedRecords",
+    "StsRegion",
+}
+FORBIDDEN_ENV = ("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL", "DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION")
+R53_TYPES = "route53:ChangeResourceRecordSetsRecordTypes"
+R53_ACTIONS = "route53:ChangeResourceRecordSetsActions"
+R53_NAMES = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading and rendering
+
+
+def load(path: Path) -> dict:
+    template, matches = decode(str(path))
+    assert template is not None and not matches, f"{path} does not parse: {matches}"
+    return template
+
+
+class NoValue:
+    """AWS::NoValue: removes the property or list item that holds it."""
+
+
+class Symbol(str):
+    """A value only known at deploy time, kept symbolic, e.g. GetAtt:Function.Arn or Ref:HostedZone."""
+
+
+class Renderer:
+    """Evaluates the intrinsic functions of one template for given parameter values."""
+
+    def __init__(self, template: dict, params: dict[str, str] | None = None, account: str = DNS_ACCOUNT,
+                 region: str = REGION, stack_id: str = "STACK_ID"):
+        self.template = template
+        self.params: dict[str, object] = {}
+        for name, spec in template.get("Parameters", {}).items():
+            value = (params or {}).get(name, spec.get("Default"))
+            if value is None:
+                raise AssertionError(f"parameter {name} needs a value for rendering")
+            if spec.get("Type") == "CommaDelimitedList" or spec.get("Type", "").startswith("List<"):
+                value = [] if value == "" else [v.strip() for v in str(value).split(",")]
+            self.params[name] = value
+        self.pseudo = {
+            "AWS::AccountId": account,
+            "AWS::Region": region,
+            "AWS::Partition": PARTITION,
+            "AWS::StackId": stack_id,
+            "AWS::StackName": "stack",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NoValue(),
+        }
+        self._conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            self._conditions[name] = self.cond(self.template["Conditions"][name])
+        return self._conditions[name]
+
+    def cond(self, node) -> bool:
+        (fn, args), = node.items()
+        if fn == "Fn::Equals":
+            a, b = (self.render(x) for x in args)
+            return str(a) == str(b)
+        if fn == "Fn::Not":
+            return not self.cond(args[0])
+        if fn == "Fn::And":
+            return all(self.cond(x) for x in args)
+        if fn == "Fn::Or":
+            return any(self.cond(x) for x in args)
+        if fn == "Condition":
+            return self.condition(args)
+        raise AssertionError(f"unsupported condition {fn}")
+
+    def ref(self, name: str):
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.params:
+            return self.params[name]
+        assert name in self.template["Resources"], f"Ref to unknown {name}"
+        return Symbol(f"Ref:{name}")
+
+    def sub(self, text: str, variables: dict) -> str:
+        def repl(match):
+            key = match.group(1)
+            if key.startswith("!"):
+                return "${" + key[1:] + "}"
+            if key in variables:
+                return str(variables[key])
+            if "." in key:
+                res, attr = key.split(".", 1)
+                return f"GetAtt:{res}.{attr}"
+            value = self.ref(key)
+            assert not isinstance(value, list), f"${{{key}}} is a list"
+            return str(value)
+
+        return re.sub(r"\$\{([^}]+)\}", repl, text)
+
+    def render(self, node):
+        if isinstance(node, list):
+            out = [self.render(x) for x in node]
+            return [x for x in out if not isinstance(x, NoValue)]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (key, args), = node.items()
+            if key == "Ref":
+                return self.ref(args)
+            if key == "Fn::GetAtt":
+                res, attr = args if isinstance(args, list) else args.split(".", 1)
+                return Symbol(f"GetAtt:{res}.{attr}")
+            if key == "Fn::Sub":
+                if isinstance(args, str):
+                    return self.sub(args, {})
+                text, variables = args
+                return self.sub(text, {k: self.render(v) for k, v in variables.items()})
+            if key == "Fn::Join":
+                sep, items = args
+                items = self.render(items)
+                return sep.join(str(x) for x in items)
+            if key == "Fn::Split":
+                sep, text = args
+                return str(self.render(text)).split(sep)
+            if key == "Fn::If":
+                name, yes, no = args
+                return self.render(yes if self.condition(name) else no)
+            if key == "Fn::Select":
+                index, items = args
+                return self.render(items)[int(self.render(index))]
+            if key == "Fn::ImportValue":
+                return Symbol(f"Import:{self.render(args)}")
+        out = {}
+        for k, v in node.items():
+            value = self.render(v)
+            if not isinstance(value, NoValue):
+                out[k] = value
+        return out
+
+    def resources(self) -> dict[str, dict]:
+        """Rendered resources that exist under the current parameters."""
+        out = {}
+        for name, res in self.template["Resources"].items():
+            if "Condition" in res and not self.condition(res["Condition"]):
+                continue
+            out[name] = {"Type": res["Type"], "Properties": self.render(res.get("Properties", {}))}
+        return out
+
+    def outputs(self) -> dict[str, object]:
+        out = {}
+        for name, o in self.template.get("Outputs", {}).items():
+            if "Condition" in o and not self.condition(o["Condition"]):
+                continue
+            out[name] = self.render(o["Value"])
+        return out
+
+
+def of_type(resources: dict, rtype: str) -> dict[str, dict]:
+    return {k: v for k, v in resources.items() if v["Type"] == rtype}
+
+
+def one_of_type(resources: dict, rtype: str) -> tuple[str, dict]:
+    found = of_type(resources, rtype)
+    assert len(found) == 1, f"expected one {rtype}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def as_list(x) -> list:
+    return x if isinstance(x, list) else [x]
+
+
+def statements(doc: dict) -> list[dict]:
+    return as_list(doc["Statement"])
+
+
+def role_statements(resources: dict, role: str) -> list[dict]:
+    """All identity-policy statements attached to a role: inline, AWS::IAM::Policy and managed."""
+    out = []
+    for p in resources[role]["Properties"].get("Policies", []):
+        out += statements(p["PolicyDocument"])
+    for res in resources.values():
+        if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            if f"Ref:{role}" in [str(r) for r in res["Properties"].get("Roles", [])]:
+                out += statements(res["Properties"]["PolicyDocument"])
+    assert not resources[role]["Properties"].get("ManagedPolicyArns"), "provider role must not get managed policies"
+    return out
+
+
+def actions_of(stmt: dict) -> list[str]:
+    return as_list(stmt.get("Action", []))
+
+
+def cdk_template(stack: str) -> dict:
+    path = CDK_OUT / f"{stack}.template.json"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run scripts/check-templates, which synthesizes the CDK app first")
+    return json.loads(path.read_text())
+
+
+PROVIDER_VARIANTS = [
+    {},  # defaults
+    {
+        "ProviderName": "dns-delegation",
+        "ReaderRoleNamePrefix": "dns-reader",
+        "AllowedRecordNames": "*.accounts.example.com,dev.example.com",
+        "ParentHostedZoneIds": "Z0PARENT1,Z0PARENT2",
+        "OrganizationId": "o-abcdefghij",
+        "CreateSnsTopic": "true",
+        "ParentRoleArn": "arn:aws:iam::333333333333:role/parent-writer",
+        "DelegationPolicy": '{"allow":[]}',
+        "ReservedConcurrency": "5",
+    },
+]
+
+
+def provider(params: dict | None = None) -> Renderer:
+    p = {"CodeS3Bucket": "artifacts-bucket", **(params or {})}
+    return Renderer(load(CFN / "provider.yaml"), p, account=DNS_ACCOUNT)
+
+
+def child(params: dict | None = None, region: str = REGION, home: str | None = None) -> Renderer:
+    p = {"ProviderAccountId": DNS_ACCOUNT, "ExternalId": "ext-id-1", "DomainSuffix": "accounts.example.com",
+         "HomeRegion": home or region, **(params or {})}
+    return Renderer(load(CFN / "child-account.yaml"), p, account=CHILD_ACCOUNT, region=region,
+                    stack_id=f"arn:aws:cloudformation:{region}:{CHILD_ACCOUNT}:stack/child/uuid")
+
+
+def arn_of(resources: dict, logical: str, account: str, region: str = REGION) -> str:
+    """The ARN CloudFormation gives a named IAM role or Lambda function."""
+    res = resources[logical]
+    if res["Type"] == "AWS::IAM::Role":
+        return f"arn:{PARTITION}:iam::{account}:role/{res['Properties']['RoleName']}"
+    if res["Type"] == "AWS::Lambda::Function":
+        return f"arn:{PARTITION}:lambda:{region}:{account}:function:{res['Properties']['FunctionName']}"
+    raise AssertionError(res["Type"])
+
+
+def resolve_getatt(resources: dict, value, account: str, region: str = REGION) -> str:
+    m = re.fullmatch(r"GetAtt:([A-Za-z0-9]+)\.Arn", str(value))
+    assert m, f"expected Fn::GetAtt <resource>.Arn, got {value!r}"
+    return arn_of(resources, m.group(1), account, region)
+
+
+# --------------------------------------------------------------------------------------------------
+# Route 53 write scope
+
+
+def check_change_scope(stmts: list[dict], names: list[str] | None) -> None:
+    writes = [s for s in stmts if any(fnmatch.fnmatch("route53:ChangeResourceRecordSets", a) for a in actions_of(s))]
+    assert len(writes) == 1, f"expected one statement allowing ChangeResourceRecordSets, got {writes}"
+    (stmt,) = writes
+    assert stmt["Effect"] == "Allow"
+    assert actions_of(stmt) == ["route53:ChangeResourceRecordSets"], "the write statement must grant nothing else"
+    cond = stmt["Condition"]
+    eq = cond["ForAllValues:StringEquals"]
+    assert sorted(as_list(eq[R53_TYPES])) == ["DS", "NS"]
+    assert sorted(as_list(eq[R53_ACTIONS])) == ["DELETE", "UPSERT"]
+    if names:
+        assert sorted(as_list(cond["ForAllValues:StringLike"][R53_NAMES])) == sorted(names)
+    else:
+        assert "ForAllValues:StringLike" not in cond
+    for s in stmts:
+        for a in actions_of(s):
+            assert a != "*" and not a.startswith("route53:*") and a != "route53:Change*", f"wildcard action {a}"
+    for r in as_list(stmt["Resource"]):
+        assert re.fullmatch(r"arn:(\*|aws[a-z-]*):route53:::hostedzone/[A-Z0-9*]+", r), r
+
+
+@pytest.mark.parametrize("variant", PROVIDER_VARIANTS, ids=["defaults", "all-options"])
+def test_provider_route53_writes_are_scoped(variant):
+    r = provider(variant)
+    res = r.resources()
+    role, _ = one_of_type(res, "AWS::IAM::Role")
+    names = [n for n in variant.get("AllowedRecordNames", "").split(",") if n]
+    stmts = role_statements(res, role)
+    check_change_scope(stmts, names or None)
+    zones = variant.get("ParentHostedZoneIds", "*").split(",")
+    write = next(s for s in stmts if "route53:ChangeResourceRecordSets" in actions_of(s))
+    assert sorted(as_list(write["Resource"])) == sorted(f"arn:*:route53:::hostedzone/{z}" for z in zones)
+
+
+def test_provider_assume_role_is_scoped_to_reader_roles():
+    for variant in PROVIDER_VARIANTS:
+        r = provider(variant)
+        res = r.resources()
+        role, _ = one_of_type(res, "AWS::IAM::Role")
+        prefix = r.params["ReaderRoleNamePrefix"]
+        assumes = [s for s in role_statements(res, role) if "sts:AssumeRole" in actions_of(s)]
+        resources = sorted(str(x) for s in assumes for x in as_list(s["Resource"]))
+        expected = [f"arn:aws:iam::*:role/{prefix}-*"]
+        if variant.get("ParentRoleArn"):
+            expected.append(variant["ParentRoleArn"])
+        assert resources == sorted(expected)
+        if variant.get("OrganizationId"):
+            reader = next(s for s in assumes if s["Resource"] == expected[0])
+            assert reader["Condition"] == {"StringEquals": {"aws:ResourceOrgID": variant["OrganizationId"]}}
+
+
+def test_provider_function_settings():
+    for variant in PROVIDER_VARIANTS:
+        r = provider(variant)
+        res = r.resources()
+        name, fn = one_of_type(res, "AWS::Lambda::Function")
+        p = fn["Properties"]
+        assert p["Runtime"] == "provided.al2023" and p["Handler"] == "bootstrap"
+        assert p["Timeout"] == 300
+        assert p["LoggingConfig"]["LogFormat"] == "JSON"
+        log_group, lg = one_of_type(res, "AWS::Logs::LogGroup")
+        assert p["LoggingConfig"]["LogGroup"] == f"Ref:{log_group}"
+        assert int(lg["Properties"]["RetentionInDays"]) > 0
+        assert lg["Properties"]["LogGroupName"] == f"/aws/lambda/{p['FunctionName']}"
+        env = p.get("Environment", {}).get("Variables", {})
+        assert set(env) <= {"DELEGATION_POLICY"}
+        if variant.get("DelegationPolicy"):
+            assert env == {"DELEGATION_POLICY": variant["DelegationPolicy"]}
+        else:
+            assert env == {}, "with no policy the variable is left unset"
+        # The lambda service, and nothing else, may assume the execution role.
+        role, rr = one_of_type(res, "AWS::IAM::Role")
+        assert p["Role"] == f"GetAtt:{role}.Arn"
+        trust = statements(rr["Properties"]["AssumeRolePolicyDocument"])
+        assert [s["Principal"] for s in trust] == [{"Service": "lambda.amazonaws.com"}]
+    arch = load(CFN / "provider.yaml")["Parameters"]["Architecture"]
+    assert sorted(arch["AllowedValues"]) == ["arm64", "x86_64"]
+
+
+def test_provider_organization_access():
+    r = provider(PROVIDER_VARIANTS[1])
+    res = r.resources()
+    fn_name, _ = one_of_type(res, "AWS::Lambda::Function")
+    perms = of_type(res, "AWS::Lambda::Permission")
+    org = [p["Properties"] for p in perms.values() if p["Properties"].get("PrincipalOrgID")]
+    assert org == [{"Action": "lambda:InvokeFunction", "FunctionName": f"GetAtt:{fn_name}.Arn",
+                    "Principal": "*", "PrincipalOrgID": "o-abcdefghij"}]
+    topic, _ = one_of_type(res, "AWS::SNS::Topic")
+    _, sub = one_of_type(res, "AWS::SNS::Subscription")
+    assert sub["Properties"]["Endpoint"] == f"GetAtt:{fn_name}.Arn"
+    assert sub["Properties"]["Protocol"] == "lambda"
+    sns_perm = [p["Properties"] for p in perms.values() if p["Properties"]["Principal"] == "sns.amazonaws.com"]
+    assert sns_perm and sns_perm[0]["SourceArn"] == f"Ref:{topic}"
+    _, tp = one_of_type(res, "AWS::SNS::TopicPolicy")
+    open_stmts = [s for s in statements(tp["Properties"]["PolicyDocument"]) if s["Principal"] == {"AWS": "*"}]
+    assert open_stmts and all(s["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
+                              for s in open_stmts)
+    outs = r.outputs()
+    assert outs["SnsServiceToken"] == f"Ref:{topic}"
+    # Defaults: no organization, no topic, and so no permission for anyone else.
+    d = provider().resources()
+    assert not of_type(d, "AWS::Lambda::Permission") and not of_type(d, "AWS::SNS::Topic")
+
+
+# --------------------------------------------------------------------------------------------------
+# Trust policy and ServiceToken wiring
+
+
+def check_reader_trust(role: dict, provider_role_arn: str, external_id) -> None:
+    trust = statements(role["Properties"]["AssumeRolePolicyDocument"])
+    assert len(trust) == 1, "the reader role must have a single trust statement"
+    (stmt,) = trust
+    assert stmt["Effect"] == "Allow"
+    assert actions_of(stmt) == ["sts:AssumeRole"]
+    assert stmt["Principal"] == {"AWS": provider_role_arn}
+    assert stmt["Condition"] == {"StringEquals": {"sts:ExternalId": external_id}}
+
+
+@pytest.mark.parametrize("provider_name", [None, "dns-delegation"])
+@pytest.mark.parametrize("region", ["eu-west-1", "ap-southeast-2"])
+def test_child_trusts_exactly_the_role_the_provider_runs_as(provider_name, region):
+    names = {"ProviderName": provider_name, "ReaderRoleNamePrefix": "dns-reader"} if provider_name else {}
+    prov = Renderer(load(CFN / "provider.yaml"), {"CodeS3Bucket": "b", **names}, account=DNS_ACCOUNT, region=region)
+    pres = prov.resources()
+    fn_name, fn = one_of_type(pres, "AWS::Lambda::Function")
+    # The role the provider function runs as, and its ARN once deployed in the DNS account.
+    provider_role_arn = resolve_getatt(pres, fn["Properties"]["Role"], DNS_ACCOUNT, region)
+    function_arn = arn_of(pres, fn_name, DNS_ACCOUNT, region)
+    assert prov.outputs()["ServiceToken"] == f"GetAtt:{fn_name}.Arn"
+    assert prov.outputs()["ProviderRoleArn"] == fn["Properties"]["Role"]
+
+    ch = child(names, region=region)
+    cres = ch.resources()
+    role_name, role = one_of_type(cres, "AWS::IAM::Role")
+    check_reader_trust(role, provider_role_arn, ch.params["ExternalId"])
+
+    _, deleg = one_of_type(cres, "Custom::SubdomainDelegation")
+    dp = deleg["Properties"]
+    assert dp["ServiceToken"] == function_arn, "ServiceToken must be the provider function of this region"
+    assert dp["ChildRoleArn"] == f"GetAtt:{role_name}.Arn"
+    assert dp["ChildExternalId"] == ch.params["ExternalId"], "the ExternalId sent must be the one the role demands"
+    zone, _ = one_of_type(cres, "AWS::Route53::HostedZone")
+    assert dp["ChildHostedZoneId"] == f"Ref:{zone}"
+
+    # The provider may assume the reader role (its name matches the provider's AssumeRole resource).
+    reader_arn = arn_of(cres, role_name, CHILD_ACCOUNT, region)
+    prole, _ = one_of_type(pres, "AWS::IAM::Role")
+    patterns = [str(r) for s in role_statements(pres, prole) if "sts:AssumeRole" in actions_of(s)
+                for r in as_list(s["Resource"])]
+    assert any(fnmatch.fnmatchcase(reader_arn, p) for p in patterns), (reader_arn, patterns)
+
+
+def test_child_reader_role_is_read_only_and_scoped():
+    ch = child()
+    res = ch.resources()
+    role_name, role = one_of_type(res, "AWS::IAM::Role")
+    zone, _ = one_of_type(res, "AWS::Route53::HostedZone")
+    assert role["Properties"]["RoleName"] == f"subdomain-delegation-reader-{REGION}", "role name must be regional"
+    stmts = role_statements(res, role_name)
+    granted = {a: as_list(s["Resource"]) for s in stmts for a in actions_of(s)}
+    assert granted == {
+        "route53:GetHostedZone": [f"arn:aws:route53:::hostedzone/Ref:{zone}"],
+        "route53:GetDNSSEC": [f"arn:aws:route53:::hostedzone/Ref:{zone}"],
+        "cloudformation:DescribeStackResource": [ch.pseudo["AWS::StackId"]],
+        "cloudformation:DescribeStacks": [ch.pseudo["AWS::StackId"]],
+    }
+
+
+def test_child_zone_scope_across_regions():
+    # ZoneScope=account: zone, role and delegation only in HomeRegion; elsewhere just a placeholder.
+    home = child(region="us-east-1", home="us-east-1").resources()
+    other = child(region="eu-west-1", home="us-east-1").resources()
+    assert {v["Type"] for v in home.values()} == {"AWS::Route53::HostedZone", "AWS::IAM::Role",
+                                                  "Custom::SubdomainDelegation"}
+    assert [v["Type"] for v in other.values()] == ["AWS::CloudFormation::WaitConditionHandle"]
+    _, zone = one_of_type(home, "AWS::Route53::HostedZone")
+    assert zone["Properties"]["Name"] == f"{CHILD_ACCOUNT}.accounts.example.com"
+    # ZoneScope=region: a zone per region, with distinct names and distinct reader roles.
+    names, roles = set(), set()
+    for region in ("us-east-1", "eu-west-1"):
+        res = child({"ZoneScope": "region", "SubdomainLabel": "dev"}, region=region, home="us-east-1").resources()
+        names.add(one_of_type(res, "AWS::Route53::HostedZone")[1]["Properties"]["Name"])
+        roles.add(one_of_type(res, "AWS::IAM::Role")[1]["Properties"]["RoleName"])
+    assert names == {"us-east-1.dev.accounts.example.com", "eu-west-1.dev.accounts.example.com"}
+    assert len(roles) == 2
+    # HomeRegion left empty: a single stack creates everything in its own region.
+    here = Renderer(load(CFN / "child-account.yaml"),
+                    {"ProviderAccountId": DNS_ACCOUNT, "ExternalId": "ext-id-1", "DomainSuffix": "accounts.example.com"},
+                    account=CHILD_ACCOUNT, region="ap-south-1").resources()
+    assert len(of_type(here, "Custom::SubdomainDelegation")) == 1
+
+
+def test_child_parent_zone_properties():
+    by_name = child().resources()
+    _, d = one_of_type(by_name, "Custom::SubdomainDelegation")
+    assert d["Properties"]["ParentHostedZoneName"] == "accounts.example.com"
+    assert "ParentHostedZoneId" not in d["Properties"]
+    by_id = child({"ParentHostedZoneId": "Z0PARENT"}).resources()
+    _, d = one_of_type(by_id, "Custom::SubdomainDelegation")
+    assert d["Properties"]["ParentHostedZoneId"] == "Z0PARENT"
+    assert "ParentHostedZoneName" not in d["Properties"]
+
+
+def test_parent_delegations_wiring():
+    params = {"ParentHostedZoneId": "Z0PARENT", "DevAccountId": CHILD_ACCOUNT, "DevChildHostedZoneId": "Z0DEV",
+              "DevExternalId": "ext-id-1", "LocalChildHostedZoneId": "Z0LAB"}
+    par = Renderer(load(CFN / "parent-delegations.yaml"), params, account=DNS_ACCOUNT)
+    res = par.resources()
+    prov = provider().resources()
+    fn_name, _ = one_of_type(prov, "AWS::Lambda::Function")
+    delegations = of_type(res, "Custom::SubdomainDelegation")
+    assert len(delegations) == 2
+    for d in delegations.values():
+        assert d["Properties"]["ServiceToken"] == arn_of(prov, fn_name, DNS_ACCOUNT)
+    dev = delegations["DevDelegation"]["Properties"]
+    # The cross-account child role is the one cfn/child-account.yaml creates in that account and region.
+    cres = child().resources()
+    reader, _ = one_of_type(cres, "AWS::IAM::Role")
+    assert dev["ChildRoleArn"] == arn_of(cres, reader, CHILD_ACCOUNT)
+    assert dev["ChildExternalId"] == "ext-id-1"
+    local = delegations["LocalDelegation"]["Properties"]
+    assert "ChildRoleArn" not in local, "a child zone in the provider's account is read with its own credentials"
+
+
+def test_delegations_use_contract_properties_only():
+    templates = {p.name: load(p) for p in sorted(CFN.glob("*.yaml"))}
+    templates.update({p.name: json.loads(p.read_text()) for p in sorted(CDK_OUT.glob("*.template.json"))})
+    count = 0
+    for name, t in templates.items():
+        for logical, res in t.get("Resources", {}).items():
+            if res["Type"].startswith("Custom::") or res["Type"] == "AWS::CloudFormation::CustomResource":
+                assert res["Type"] == "Custom::SubdomainDelegation", f"{name}:{logical}"
+                unknown = set(res["Properties"]) - CONTRACT_PROPERTIES
+                assert not unknown, f"{name}:{logical} has unknown properties {unknown}"
+                assert "ChildHostedZoneId" in res["Properties"] and "ServiceToken" in res["Properties"]
+                count += 1
+    assert count >= 5
+
+
+def test_no_template_sets_test_only_variables():
+    # Decoded templates (comments, which may name the variables to warn about them, are not data).
+    docs = {p.name: json.dumps(load(p)) for p in sorted(CFN.glob("*.yaml"))}
+    docs.update({p.name: p.read_text() for p in sorted(CDK_OUT.glob("*.template.json"))})
+    assert len(docs) >= 6
+    for name, text in docs.items():
+        for var in FORBIDDEN_ENV:
+            assert var not in text, f"{name} sets {var}"
+    for d in (ROOT / "examples" / "cdk" / "lib", ROOT / "examples" / "cdk" / "bin"):
+        for p in sorted(d.glob("*.ts")):
+            code = re.sub(r"//.*", "", p.read_text())
+            for var in FORBIDDEN_ENV:
+                assert var not in code, f"{p} sets {var}"
+
+
+# --------------------------------------------------------------------------------------------------
+# The CDK app's synthesized output
+
+
+def cdk(stack: str, account: str, region: str = REGION) -> Renderer:
+    return Renderer(cdk_template(stack), {"BootstrapVersion": "/cdk-bootstrap/hnb659fds/version"},
+                    account=account, region=region,
+                    stack_id=f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/uuid")
+
+
+def test_cdk_provider_and_child_wiring():
+    prov = cdk("SubdomainDelegationProvider", DNS_ACCOUNT)
+    pres = prov.resources()
+    fn_name, fn = one_of_type(pres, "AWS::Lambda::Function")
+    p = fn["Properties"]
+    assert p["Runtime"] == "provided.al2023" and p["Handler"] == "bootstrap" and p["Timeout"] == 300
+    assert p["LoggingConfig"]["LogFormat"] == "JSON"
+    assert set(p.get("Environment", {}).get("Variables", {})) <= {"DELEGATION_POLICY"}
+    role, _ = one_of_type(pres, "AWS::IAM::Role")
+    check_change_scope(role_statements(pres, role), ["*.example.com"])
+    provider_role_arn = resolve_getatt(pres, p["Role"], DNS_ACCOUNT)
+
+    ch = cdk("SubdomainDelegationChild", CHILD_ACCOUNT)
+    cres = ch.resources()
+    reader, rrole = one_of_type(cres, "AWS::IAM::Role")
+    _, deleg = one_of_type(cres, "Custom::SubdomainDelegation")
+    dp = deleg["Properties"]
+    check_reader_trust(rrole, provider_role_arn, dp["ChildExternalId"])
+    assert dp["ServiceToken"] == arn_of(pres, fn_name, DNS_ACCOUNT)
+    assert dp["ChildRoleArn"] == f"GetAtt:{reader}.Arn"
+
+    par = cdk("SubdomainDelegationParent", DNS_ACCOUNT)
+    _, pd = one_of_type(par.resources(), "Custom::SubdomainDelegation")
+    token = str(pd["Properties"]["ServiceToken"])
+    assert token.startswith("Import:"), "the parent stack takes the provider's ServiceToken by reference"
+    exported = {str(prov.render(o["Export"]["Name"])): prov.render(o["Value"])
+                for o in prov.template.get("Outputs", {}).values() if "Export" in o}
+    assert exported[token[len("Import:"):]] == f"GetAtt:{fn_name}.Arn"
+
+
+def test_templates_render_without_leftover_intrinsics():
+    """Guards the evaluator itself: every rendered value is plain data."""
+    renders = [provider(v) for v in PROVIDER_VARIANTS] + [child(), child(region="us-west-2", home="us-east-1")]
+    for r in renders:
+        text = json.dumps(r.resources())
+        assert "Fn::" not in text and '"Ref"' not in text, text
+    assert copy.deepcopy(PROVIDER_VARIANTS[0]) == {}
+
+
+def test_checkov_skips_are_justified_in_the_template():
+    docs = {p.name: load(p) for p in sorted(CFN.glob("*.yaml"))}
+    docs.update({p.name: json.loads(p.read_text()) for p in sorted(CDK_OUT.glob("*.template.json"))})
+    skips = 0
+    for name, t in docs.items():
+        for logical, res in t.get("Resources", {}).items():
+            for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", []):
+                assert re.fullmatch(r"CKV2?_AWS_[0-9]+", skip["id"]), f"{name}:{logical} {skip}"
+                assert len(skip.get("comment", "").strip()) >= 30, f"{name}:{logical} skips {skip['id']} without a reason"
+                skips += 1
+    assert skips > 0
