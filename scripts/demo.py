@@ -1,0 +1,245 @@
+"""The main job, locally: a full delegation lifecycle through the provider binary against moto.
+
+Run by scripts/demo, which builds the binary and the venv first. Starts moto (Route 53, STS, IAM in
+multi-account mode) on a free loopback port, creates example.com in the provider's account and
+dev.example.com / test.example.com in a child account with its reader role, then sends the
+requests CloudFormation would send, each through `subdomain-delegation invoke`. After each step it
+prints the answer and the parent zone's records, and checks them against the contract; any
+mismatch exits non-zero.
+"""
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import boto3
+
+PROVIDER_ACCOUNT = "123456789012"
+CHILD_ACCOUNT = "222222222222"
+READER_ROLE = f"arn:aws:iam::{CHILD_ACCOUNT}:role/SubdomainDelegationReader"
+EXTERNAL_ID = "demo-external-id"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Receiver(http.server.ThreadingHTTPServer):
+    """Stands in for CloudFormation's pre-signed S3 URL: records every PUT."""
+
+    def __init__(self):
+        self.puts = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_PUT(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.puts.append({"content_type": self.headers.get("Content-Type"), "body": body})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server_address[1]}/cfn-response"
+
+
+class Demo:
+    def __init__(self, binary, moto_server):
+        port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.moto = subprocess.Popen([moto_server, "-H", "127.0.0.1", "-p", str(port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    sys.exit("moto_server did not start within 30 s")
+                time.sleep(0.1)
+        self.binary = binary
+        self.receiver = Receiver()
+        self.failures = 0
+        self.stack_id = f"arn:aws:cloudformation:us-east-1:{CHILD_ACCOUNT}:stack/dev-dns/{uuid.uuid4()}"
+        kw = dict(endpoint_url=self.endpoint, region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+        self.parent = boto3.client("route53", **kw)
+        creds = boto3.client("sts", **kw).assume_role(
+            RoleArn=f"arn:aws:iam::{CHILD_ACCOUNT}:role/Admin", RoleSessionName="demo-setup")["Credentials"]
+        child_kw = dict(kw, aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"])
+        self.child = boto3.client("route53", **child_kw)
+        self.child_iam = boto3.client("iam", **child_kw)
+
+    def close(self):
+        self.moto.terminate()
+        self.moto.wait()
+        self.receiver.shutdown()
+
+    def setup(self):
+        self.parent_zone = self.create_zone(self.parent, "example.com")
+        self.dev_zone = self.create_zone(self.child, "dev.example.com")
+        self.test_zone = self.create_zone(self.child, "test.example.com")
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{PROVIDER_ACCOUNT}:role/subdomain-delegation-us-east-1"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]}
+        self.child_iam.create_role(RoleName="SubdomainDelegationReader", AssumeRolePolicyDocument=json.dumps(trust))
+        self.child_iam.put_role_policy(RoleName="SubdomainDelegationReader", PolicyName="read-zone", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["route53:GetHostedZone", "route53:GetDNSSEC"],
+                                                    "Resource": f"arn:aws:route53:::hostedzone/{self.dev_zone}"}]}))
+        self.dev_ns = self.name_servers(self.dev_zone)
+        print(f"moto at {self.endpoint}")
+        print(f"parent zone example.com      {self.parent_zone} (account {PROVIDER_ACCOUNT})")
+        print(f"child zone  dev.example.com  {self.dev_zone} (account {CHILD_ACCOUNT})")
+        print(f"child zone  test.example.com {self.test_zone} (account {CHILD_ACCOUNT})")
+        print(f"reader role {READER_ROLE} (ExternalId {EXTERNAL_ID})")
+
+    @staticmethod
+    def create_zone(client, name):
+        out = client.create_hosted_zone(Name=name, CallerReference=str(uuid.uuid4()))
+        return out["HostedZone"]["Id"].split("/")[-1]
+
+    def name_servers(self, zone):
+        return sorted(ns.lower().rstrip(".") + "." for ns in self.child.get_hosted_zone(Id=zone)["DelegationSet"]["NameServers"])
+
+    def delegations(self):
+        sets = self.parent.list_resource_record_sets(HostedZoneId=self.parent_zone)["ResourceRecordSets"]
+        return sorted((r["Name"], r["Type"], r.get("TTL"), sorted(v["Value"].lower() for v in r.get("ResourceRecords", [])))
+                      for r in sets if r["Name"] != "example.com.")
+
+    def props(self, child_zone, **extra):
+        return {"ParentHostedZoneId": self.parent_zone, "ChildHostedZoneId": child_zone,
+                "ChildRoleArn": READER_ROLE, "ChildExternalId": EXTERNAL_ID, **extra}
+
+    def send(self, kind, props, physical_id=None, old_props=None):
+        request_id = str(uuid.uuid4())
+        service_token = f"arn:aws:lambda:us-east-1:{PROVIDER_ACCOUNT}:function:subdomain-delegation"
+        event = {"RequestType": kind, "ServiceToken": service_token,
+                 "ResponseURL": f"{self.receiver.url}?X-Amz-Signature=demo-signature",
+                 "StackId": self.stack_id, "RequestId": request_id,
+                 "ResourceType": "Custom::SubdomainDelegation", "LogicalResourceId": "Delegation",
+                 "ResourceProperties": {"ServiceToken": service_token, **props}}
+        if physical_id:
+            event["PhysicalResourceId"] = physical_id
+        if old_props is not None:
+            event["OldResourceProperties"] = {"ServiceToken": service_token, **old_props}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(event, f)
+        env = dict(os.environ, AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
+                   DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL="true")
+        env.pop("AWS_PROFILE", None)
+        started = time.monotonic()
+        out = subprocess.run([self.binary, "invoke", f.name], capture_output=True, text=True, env=env, timeout=120)
+        elapsed = time.monotonic() - started
+        os.unlink(f.name)
+        if out.returncode != 0:
+            sys.exit(f"invoke failed ({out.returncode}):\n{out.stderr}")
+        answer = json.loads(out.stdout)
+        put = json.loads(self.receiver.puts[-1]["body"]) if self.receiver.puts else None
+        self.check(put == answer, "the answer printed is the answer PUT to the ResponseURL")
+        self.check(self.receiver.puts[-1]["content_type"] == "", "the PUT carries an empty Content-Type")
+        print(f"  answer ({elapsed * 1000:.0f} ms): {json.dumps(answer, sort_keys=True)}")
+        return answer
+
+    def check(self, ok, what):
+        print(f"  {'ok  ' if ok else 'FAIL'} {what}")
+        if not ok:
+            self.failures += 1
+
+    def show_records(self):
+        print("  parent zone records below the apex:")
+        records = self.delegations()
+        for name, rtype, ttl, values in records or [("(none)", "", "", [])]:
+            print(f"    {name:<22} {rtype:<3} {ttl!s:<7} {' '.join(values)}")
+        return records
+
+    def step(self, title):
+        print(f"\n== {title}")
+
+    def run(self):
+        self.setup()
+        dev = self.props(self.dev_zone)
+        expected_id = f"{self.parent_zone}/dev.example.com"
+
+        self.step("Create: delegate dev.example.com to the child account's zone")
+        a = self.send("Create", dev)
+        records = self.show_records()
+        self.check(a["Status"] == "SUCCESS", "SUCCESS")
+        self.check(a["PhysicalResourceId"] == expected_id, f"PhysicalResourceId is {expected_id}")
+        self.check(a["Data"]["NameServers"] == ",".join(ns.rstrip(".") for ns in
+                   [n.lower() for n in self.child.get_hosted_zone(Id=self.dev_zone)["DelegationSet"]["NameServers"]]),
+                   "Data.NameServers are the child zone's name servers")
+        self.check(records == [("dev.example.com.", "NS", 172800, self.dev_ns)], "the parent holds NS dev.example.com, TTL 172800")
+
+        self.step("Update in place: TTL 300")
+        dev300 = self.props(self.dev_zone, TTL="300")
+        a = self.send("Update", dev300, expected_id, dev)
+        records = self.show_records()
+        self.check(a["Status"] == "SUCCESS" and a["PhysicalResourceId"] == expected_id, "SUCCESS, same PhysicalResourceId")
+        self.check(records == [("dev.example.com.", "NS", 300, self.dev_ns)], "the NS record now has TTL 300")
+
+        self.step("Update to another child zone (test.example.com): replacement")
+        test300 = self.props(self.test_zone, TTL="300")
+        a = self.send("Update", test300, expected_id, dev300)
+        records = self.show_records()
+        new_id = f"{self.parent_zone}/test.example.com"
+        self.check(a["Status"] == "SUCCESS" and a["PhysicalResourceId"] == new_id, f"SUCCESS with the new ID {new_id}")
+        self.check([r[0] for r in records] == ["dev.example.com.", "test.example.com."], "both delegations exist until cleanup")
+
+        self.step("Cleanup: CloudFormation deletes the old ID")
+        a = self.send("Delete", dev300, expected_id)
+        records = self.show_records()
+        self.check(a["Status"] == "SUCCESS", "SUCCESS")
+        self.check([r[0] for r in records] == ["test.example.com."], "only the old delegation was removed")
+
+        self.step("Delete: the stack is deleted")
+        a = self.send("Delete", test300, new_id)
+        records = self.show_records()
+        self.check(a["Status"] == "SUCCESS", "SUCCESS")
+        self.check(records == [], "the parent zone holds nothing below its apex")
+
+        self.step("A refused Create: the child zone named as the parent's apex is never delegated")
+        apex_zone = self.create_zone(self.child, "example.com")
+        before = self.delegations()
+        a = self.send("Create", self.props(apex_zone))
+        self.show_records()
+        self.check(a["Status"] == "FAILED" and "never touches a zone apex" in a["Reason"], "FAILED, saying why")
+        self.check(a["PhysicalResourceId"].startswith("failed-create:"), "a failed-create marker ID")
+        self.check(self.delegations() == before, "nothing changed")
+
+        print()
+        if self.failures:
+            print(f"demo: {self.failures} check(s) FAILED")
+            return 1
+        print("demo: every step did what the contract says")
+        return 0
+
+
+def main():
+    binary, moto_server = sys.argv[1], sys.argv[2]
+    demo = Demo(binary, moto_server)
+    try:
+        return demo.run()
+    finally:
+        demo.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
