@@ -176,6 +176,13 @@ pub struct Route53 {
     account: &'static str,
 }
 
+impl Route53 {
+    /// An adapter over a ready client (tests inject mocked clients this way).
+    pub fn new(client: aws_sdk_route53::Client, account: &'static str) -> Self {
+        Route53 { client, account }
+    }
+}
+
 fn classify<E>(what: &str, err: aws_sdk_route53::error::SdkError<E>) -> AdapterError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,

@@ -276,6 +276,13 @@ impl<C: Connector> Provider<C> {
         let change = parent
             .change(&parent_zone.id, &planned.changes, &change_comment(request))
             .await
+            .map_err(|e| {
+                // A definite refusal changed nothing; a timeout or 5xx might have.
+                if matches!(e, AdapterError::AccessDenied(_) | AdapterError::Rejected(_)) {
+                    progress.changed_route53.store(false, Ordering::SeqCst);
+                }
+                e
+            })
             .map_err(|e| match e {
                 AdapterError::AccessDenied(m) => AdapterError::AccessDenied(format!(
                     "{m}; the provider's role (or ParentRoleArn) needs route53:ChangeResourceRecordSets on {} for NS and DS records",

@@ -1,0 +1,611 @@
+//! Behaviour moto cannot show, with SDK clients answering like Route 53 does: DNSSEC signing and
+//! key rollovers (moto never signs), and SDK error paths.
+
+mod support;
+
+use aws_sdk_route53::Client;
+use aws_sdk_route53::operation::change_resource_record_sets::{
+    ChangeResourceRecordSetsInput, ChangeResourceRecordSetsOutput,
+};
+use aws_sdk_route53::operation::get_dnssec::GetDnssecOutput;
+use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneOutput;
+use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
+use aws_sdk_route53::types::{
+    ChangeInfo, ChangeStatus, DelegationSet, DnssecStatus, HostedZone, HostedZoneConfig,
+    KeySigningKey, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use subdomain_delegation::aws::Route53;
+use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::config::Config;
+use subdomain_delegation::domain::properties::RoleSpec;
+use subdomain_delegation::handler::Provider;
+use subdomain_delegation::ports::{AdapterError, Connector, SessionContext};
+use support::{Driver, Receiver};
+use tokio::time::Instant;
+
+const PARENT: &str = "Z0PARENT";
+const CHILD: &str = "Z0CHILD";
+const NS: [&str; 4] = [
+    "ns-1.awsdns-01.org",
+    "ns-2.awsdns-02.co.uk",
+    "ns-3.awsdns-03.com",
+    "ns-4.awsdns-04.net",
+];
+const DS_A: &str = "12345 13 2 4B7E3A2C1D0F9E8D7C6B5A49382716050F1E2D3C4B5A69788796A5B4C3D2E1F0";
+const DS_B: &str = "54321 13 2 0F1E2D3C4B5A69788796A5B4C3D2E1F04B7E3A2C1D0F9E8D7C6B5A4938271605";
+
+/// An error exactly as Route 53 sends it (REST-XML), so the SDK parses it as it would in AWS.
+fn route53_error(status: u16, code: &str, message: &str) -> aws_smithy_runtime_api::http::Response {
+    aws_smithy_runtime_api::http::Response::new(
+        StatusCode::try_from(status).unwrap(),
+        SdkBody::from(format!(
+            r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>5c3e4f1a-0000-4000-a000-000000000000</RequestId></ErrorResponse>"#
+        )),
+    )
+}
+
+/// Hands the handler adapters over mocked clients.
+struct MockConnector {
+    child: Client,
+    parent: Client,
+}
+
+impl Connector for MockConnector {
+    type Child = Route53;
+    type Parent = Route53;
+    async fn child(
+        &self,
+        _: Option<&RoleSpec>,
+        _: &SessionContext,
+    ) -> Result<Route53, AdapterError> {
+        Ok(Route53::new(self.child.clone(), "child"))
+    }
+    async fn parent(
+        &self,
+        _: Option<&RoleSpec>,
+        _: &SessionContext,
+    ) -> Result<Route53, AdapterError> {
+        Ok(Route53::new(self.parent.clone(), "parent"))
+    }
+}
+
+fn zone(id: &str, name: &str) -> GetHostedZoneOutput {
+    GetHostedZoneOutput::builder()
+        .hosted_zone(
+            HostedZone::builder()
+                .id(format!("/hostedzone/{id}"))
+                .name(format!("{name}."))
+                .caller_reference("ref")
+                .config(HostedZoneConfig::builder().private_zone(false).build())
+                .build()
+                .unwrap(),
+        )
+        .delegation_set(
+            DelegationSet::builder()
+                .set_name_servers(Some(NS.iter().map(|s| s.to_string()).collect()))
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+fn ksk(name: &str, status: &str, ds: &str) -> KeySigningKey {
+    KeySigningKey::builder()
+        .name(name)
+        .status(status)
+        .ds_record(ds)
+        .key_tag(1)
+        .flag(257)
+        .build()
+}
+
+fn dnssec(status: &str, keys: Vec<KeySigningKey>) -> GetDnssecOutput {
+    GetDnssecOutput::builder()
+        .status(DnssecStatus::builder().serve_signature(status).build())
+        .set_key_signing_keys(Some(keys))
+        .build()
+        .unwrap()
+}
+
+fn rrset(name: &str, rtype: RrType, ttl: i64, values: &[&str]) -> ResourceRecordSet {
+    ResourceRecordSet::builder()
+        .name(name)
+        .r#type(rtype)
+        .ttl(ttl)
+        .set_resource_records(Some(
+            values
+                .iter()
+                .map(|v| ResourceRecord::builder().value(*v).build().unwrap())
+                .collect(),
+        ))
+        .build()
+        .unwrap()
+}
+
+fn ns_fqdn() -> Vec<&'static str> {
+    vec![
+        "ns-1.awsdns-01.org.",
+        "ns-2.awsdns-02.co.uk.",
+        "ns-3.awsdns-03.com.",
+        "ns-4.awsdns-04.net.",
+    ]
+}
+
+/// One change as (action, type, ttl, sorted values).
+type Seen = (String, String, i64, Vec<String>);
+
+struct Setup {
+    dnssec: GetDnssecOutput,
+    live: Vec<ResourceRecordSet>,
+}
+
+struct Harness {
+    provider: Provider<MockConnector>,
+    batches: Arc<Mutex<Vec<Vec<Seen>>>>,
+    dnssec_rule: Rule,
+    change_rule: Rule,
+    driver: Driver,
+    receiver: Receiver,
+}
+
+fn record_batch(batches: &Arc<Mutex<Vec<Vec<Seen>>>>, req: &ChangeResourceRecordSetsInput) {
+    let batch = req
+        .change_batch()
+        .unwrap()
+        .changes()
+        .iter()
+        .map(|c| {
+            let set = c.resource_record_set().unwrap();
+            let mut values: Vec<String> = set
+                .resource_records()
+                .iter()
+                .map(|r| r.value().to_string())
+                .collect();
+            values.sort();
+            (
+                c.action().as_str().to_string(),
+                set.r#type().as_str().to_string(),
+                set.ttl().unwrap(),
+                values,
+            )
+        })
+        .collect();
+    batches.lock().unwrap().push(batch);
+}
+
+async fn harness(setup: Setup) -> Harness {
+    harness_with(setup, None).await
+}
+
+async fn harness_with(setup: Setup, change_rule: Option<Rule>) -> Harness {
+    let batches: Arc<Mutex<Vec<Vec<Seen>>>> = Arc::default();
+    let recorded = batches.clone();
+    let parent_zone_rule =
+        mock!(Client::get_hosted_zone).then_output(|| zone(PARENT, "example.com"));
+    let child_zone_rule =
+        mock!(Client::get_hosted_zone).then_output(|| zone(CHILD, "dev.example.com"));
+    let live = setup.live.clone();
+    let list_rule = mock!(Client::list_resource_record_sets).then_output(move || {
+        ListResourceRecordSetsOutput::builder()
+            .set_resource_record_sets(Some(live.clone()))
+            .is_truncated(false)
+            .max_items(300)
+            .build()
+            .unwrap()
+    });
+    let change_rule = change_rule.unwrap_or_else(|| {
+        mock!(Client::change_resource_record_sets)
+            .match_requests(move |req| {
+                record_batch(&recorded, req);
+                true
+            })
+            .then_output(|| {
+                ChangeResourceRecordSetsOutput::builder()
+                    .change_info(
+                        ChangeInfo::builder()
+                            .id("/change/C0MOCK")
+                            .status(ChangeStatus::Insync)
+                            .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+    });
+    let d = setup.dnssec.clone();
+    let dnssec_rule = mock!(Client::get_dnssec).then_output(move || d.clone());
+    let parent = mock_client!(
+        aws_sdk_route53,
+        RuleMode::MatchAny,
+        [&parent_zone_rule, &list_rule, &change_rule]
+    );
+    let child = mock_client!(
+        aws_sdk_route53,
+        RuleMode::MatchAny,
+        [&child_zone_rule, &dnssec_rule]
+    );
+    let receiver = Receiver::start().await;
+    let provider = Provider::new(
+        MockConnector { child, parent },
+        Config {
+            allow_loopback_response_url: true,
+            region: "us-east-1".into(),
+        },
+        Responder::new(2, Duration::from_millis(50)),
+    );
+    let driver = Driver::new("222222222222", "dev-dns", "Delegation", &receiver);
+    Harness {
+        provider,
+        batches,
+        dnssec_rule,
+        change_rule,
+        driver,
+        receiver,
+    }
+}
+
+impl Harness {
+    async fn run(&self, event: Value) -> Value {
+        let body = self
+            .provider
+            .handle(
+                event,
+                Instant::now() + Duration::from_secs(60),
+                "mock-stream",
+            )
+            .await
+            .unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+    fn batches(&self) -> Vec<Vec<Seen>> {
+        self.batches.lock().unwrap().clone()
+    }
+}
+
+fn props(extra: Value) -> Value {
+    let mut p = json!({"ParentHostedZoneId": PARENT, "ChildHostedZoneId": CHILD, "TTL": "3600"});
+    for (k, v) in extra.as_object().unwrap() {
+        p[k] = v.clone();
+    }
+    p
+}
+
+fn seen(action: &str, rtype: &str, ttl: i64, values: &[&str]) -> Seen {
+    let mut v: Vec<String> = values.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    (action.into(), rtype.into(), ttl, v)
+}
+
+#[tokio::test]
+async fn a_signing_child_gets_ns_and_ds_in_one_batch() {
+    let h = harness(Setup {
+        dnssec: dnssec(
+            "SIGNING",
+            vec![
+                ksk("ksk-a", "ACTIVE", DS_A),
+                ksk("ksk-old", "INACTIVE", DS_B),
+            ],
+        ),
+        live: vec![],
+    })
+    .await;
+    let answer = h.run(h.driver.create(&props(json!({})))).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        h.batches(),
+        vec![vec![
+            seen("UPSERT", "NS", 3600, &ns_fqdn()),
+            seen("UPSERT", "DS", 3600, &[DS_A])
+        ]]
+    );
+    assert_eq!(answer["Data"]["DsRecord"], DS_A);
+    assert_eq!(h.dnssec_rule.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_key_rollover_publishes_a_ds_for_each_active_key() {
+    let h = harness(Setup {
+        dnssec: dnssec(
+            "SIGNING",
+            vec![ksk("ksk-a", "ACTIVE", DS_A), ksk("ksk-b", "ACTIVE", DS_B)],
+        ),
+        live: vec![],
+    })
+    .await;
+    let answer = h.run(h.driver.create(&props(json!({})))).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        h.batches(),
+        vec![vec![
+            seen("UPSERT", "NS", 3600, &ns_fqdn()),
+            seen("UPSERT", "DS", 3600, &[DS_A, DS_B])
+        ]]
+    );
+    let mut data: Vec<&str> = answer["Data"]["DsRecord"]
+        .as_str()
+        .unwrap()
+        .split(',')
+        .collect();
+    data.sort_unstable();
+    let mut expected = vec![DS_A, DS_B];
+    expected.sort_unstable();
+    assert_eq!(data, expected);
+}
+
+#[tokio::test]
+async fn a_key_no_longer_active_loses_its_ds_on_update() {
+    let live = vec![
+        rrset("dev.example.com.", RrType::Ns, 3600, &ns_fqdn()),
+        rrset("dev.example.com.", RrType::Ds, 3600, &[DS_A, DS_B]),
+    ];
+    let h = harness(Setup {
+        dnssec: dnssec(
+            "SIGNING",
+            vec![ksk("ksk-a", "INACTIVE", DS_A), ksk("ksk-b", "ACTIVE", DS_B)],
+        ),
+        live,
+    })
+    .await;
+    let id = format!("{PARENT}/dev.example.com");
+    let answer = h
+        .run(h.driver.update(&id, &props(json!({})), &props(json!({}))))
+        .await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        h.batches(),
+        vec![vec![
+            seen("UPSERT", "NS", 3600, &ns_fqdn()),
+            seen("UPSERT", "DS", 3600, &[DS_B])
+        ]]
+    );
+}
+
+#[tokio::test]
+async fn signing_turned_off_removes_the_ds_on_update() {
+    for status in ["NOT_SIGNING", "DELETING"] {
+        let live = vec![
+            rrset("dev.example.com.", RrType::Ns, 3600, &ns_fqdn()),
+            rrset("dev.example.com.", RrType::Ds, 7200, &[DS_A]),
+        ];
+        let h = harness(Setup {
+            dnssec: dnssec(status, vec![ksk("ksk-a", "ACTIVE", DS_A)]),
+            live,
+        })
+        .await;
+        let id = format!("{PARENT}/dev.example.com");
+        let answer = h
+            .run(h.driver.update(&id, &props(json!({})), &props(json!({}))))
+            .await;
+        assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+        assert_eq!(answer["PhysicalResourceId"], id);
+        assert_eq!(answer["Data"]["DsRecord"], "");
+        // The stale DS goes with its exact live TTL and values, before the NS it refers to.
+        assert_eq!(
+            h.batches(),
+            vec![vec![
+                seen("DELETE", "DS", 7200, &[DS_A]),
+                seen("UPSERT", "NS", 3600, &ns_fqdn())
+            ]],
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn required_on_an_unsigned_child_fails_and_writes_nothing() {
+    for (status, keys) in [
+        ("NOT_SIGNING", vec![]),
+        ("SIGNING", vec![ksk("ksk-a", "INACTIVE", DS_A)]),
+        ("ACTION_NEEDED", vec![ksk("ksk-a", "ACTION_NEEDED", DS_A)]),
+    ] {
+        let h = harness(Setup {
+            dnssec: dnssec(status, keys),
+            live: vec![],
+        })
+        .await;
+        let answer = h
+            .run(h.driver.create(&props(json!({"Dnssec": "required"}))))
+            .await;
+        assert_eq!(answer["Status"], "FAILED", "{answer}");
+        let reason = answer["Reason"].as_str().unwrap();
+        assert!(
+            reason.contains("Dnssec is required but the child zone is"),
+            "{reason}"
+        );
+        assert!(reason.contains(status), "{reason}");
+        assert!(
+            answer["PhysicalResourceId"]
+                .as_str()
+                .unwrap()
+                .starts_with("failed-create:")
+        );
+        assert_eq!(h.change_rule.num_calls(), 0);
+    }
+}
+
+#[tokio::test]
+async fn off_never_reads_or_writes_ds() {
+    let live = vec![
+        rrset("dev.example.com.", RrType::Ds, 3600, &[DS_A]),
+        rrset("dev.example.com.", RrType::Ns, 3600, &ns_fqdn()),
+    ];
+    let h = harness(Setup {
+        dnssec: dnssec("SIGNING", vec![ksk("ksk-a", "ACTIVE", DS_B)]),
+        live,
+    })
+    .await;
+    let answer = h
+        .run(h.driver.create(&props(json!({"Dnssec": "off"}))))
+        .await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(h.dnssec_rule.num_calls(), 0);
+    assert_eq!(
+        h.batches(),
+        vec![vec![seen("UPSERT", "NS", 3600, &ns_fqdn())]]
+    );
+}
+
+#[tokio::test]
+async fn delete_removes_ds_and_ns_together_ds_first() {
+    let live = vec![
+        rrset("dev.example.com.", RrType::Ds, 600, &[DS_A, DS_B]),
+        rrset("dev.example.com.", RrType::Ns, 900, &ns_fqdn()),
+    ];
+    let h = harness(Setup {
+        dnssec: dnssec("SIGNING", vec![]),
+        live,
+    })
+    .await;
+    let id = format!("{PARENT}/dev.example.com");
+    let answer = h.run(h.driver.delete(&id, &props(json!({})))).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        h.batches(),
+        vec![vec![
+            seen("DELETE", "DS", 600, &[DS_A, DS_B]),
+            seen("DELETE", "NS", 900, &ns_fqdn())
+        ]]
+    );
+}
+
+#[tokio::test]
+async fn a_child_role_without_getdnssec_is_told_what_to_grant() {
+    let h = harness(Setup {
+        dnssec: dnssec("SIGNING", vec![]),
+        live: vec![],
+    })
+    .await;
+    // Swap in a child whose GetDNSSEC is denied.
+    let child_zone_rule =
+        mock!(Client::get_hosted_zone).then_output(|| zone(CHILD, "dev.example.com"));
+    let denied = mock!(Client::get_dnssec).then_http_response(|| route53_error(403, "AccessDenied", "User: arn:aws:sts::222222222222:assumed-role/Reader/s is not authorized to perform: route53:GetDNSSEC"));
+    let child = mock_client!(
+        aws_sdk_route53,
+        RuleMode::MatchAny,
+        [&child_zone_rule, &denied]
+    );
+    let parent_zone_rule =
+        mock!(Client::get_hosted_zone).then_output(|| zone(PARENT, "example.com"));
+    let list_rule = mock!(Client::list_resource_record_sets).then_output(|| {
+        ListResourceRecordSetsOutput::builder()
+            .set_resource_record_sets(Some(vec![]))
+            .is_truncated(false)
+            .max_items(300)
+            .build()
+            .unwrap()
+    });
+    let no_change = mock!(Client::change_resource_record_sets)
+        .then_output(|| ChangeResourceRecordSetsOutput::builder().build());
+    let parent = mock_client!(
+        aws_sdk_route53,
+        RuleMode::MatchAny,
+        [&parent_zone_rule, &list_rule, &no_change]
+    );
+    let provider = Provider::new(
+        MockConnector { child, parent },
+        Config {
+            allow_loopback_response_url: true,
+            region: "us-east-1".into(),
+        },
+        Responder::new(2, Duration::from_millis(50)),
+    );
+    let body = provider
+        .handle(
+            h.driver.create(&props(json!({}))),
+            Instant::now() + Duration::from_secs(60),
+            "s",
+        )
+        .await
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(answer["Status"], "FAILED");
+    assert!(
+        answer["Reason"].as_str().unwrap().contains(
+            "grant route53:GetDNSSEC on the child zone to the reader role, or set Dnssec to off"
+        ),
+        "{answer}"
+    );
+    assert_eq!(
+        no_change.num_calls(),
+        0,
+        "nothing is written when DNSSEC cannot be read"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_that_races_a_hand_edit_reads_again_and_deletes_the_new_values() {
+    // The first DELETE names values that changed meanwhile; Route 53 refuses it, the provider
+    // reads the record again and deletes what is there now.
+    let batches: Arc<Mutex<Vec<Vec<Seen>>>> = Arc::default();
+    let recorded = batches.clone();
+    let change_rule = mock!(Client::change_resource_record_sets)
+        .match_requests(move |req| {
+            record_batch(&recorded, req);
+            true
+        })
+        .sequence()
+        .http_response(|| route53_error(400, "InvalidChangeBatch", "Tried to delete resource record set [name='dev.example.com.', type='NS'] but the values provided do not match the current values"))
+        .output(|| ChangeResourceRecordSetsOutput::builder().change_info(ChangeInfo::builder().id("/change/C1").status(ChangeStatus::Insync).submitted_at(aws_smithy_types::DateTime::from_secs(0)).build().unwrap()).build())
+        .build();
+    let live = vec![rrset("dev.example.com.", RrType::Ns, 900, &ns_fqdn())];
+    let h = harness_with(
+        Setup {
+            dnssec: dnssec("NOT_SIGNING", vec![]),
+            live,
+        },
+        Some(change_rule),
+    )
+    .await;
+    let id = format!("{PARENT}/dev.example.com");
+    let answer = h.run(h.driver.delete(&id, &props(json!({})))).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(h.change_rule.num_calls(), 2);
+    assert_eq!(batches.lock().unwrap().len(), 2);
+    assert!(
+        batches
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|b| b == &vec![seen("DELETE", "NS", 900, &ns_fqdn())])
+    );
+}
+
+#[tokio::test]
+async fn a_refused_change_batch_on_create_answers_the_marker() {
+    let change_rule = mock!(Client::change_resource_record_sets).then_http_response(|| {
+        route53_error(
+            400,
+            "InvalidChangeBatch",
+            "RRSet of type NS with DNS name dev.example.com. is not permitted in zone example.com.",
+        )
+    });
+    let h = harness_with(
+        Setup {
+            dnssec: dnssec("NOT_SIGNING", vec![]),
+            live: vec![],
+        },
+        Some(change_rule),
+    )
+    .await;
+    let event = h.driver.create(&props(json!({})));
+    let answer = h.run(event.clone()).await;
+    assert_eq!(answer["Status"], "FAILED");
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("InvalidChangeBatch"),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        format!("failed-create:{}", event["RequestId"].as_str().unwrap())
+    );
+    assert_eq!(h.receiver.puts().len(), 1);
+}
