@@ -143,7 +143,12 @@ class Demo:
             json.dump(event, f)
         env = dict(os.environ, AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
                    AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
-                   DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL="true")
+                   DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL="true",
+                   # moto cannot hold a stack resource *_IN_PROGRESS, so CloudFormation cannot be
+                   # asked whether the request is real; never set this on a deployed function.
+                   DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION="true",
+                   DELEGATION_POLICY=json.dumps({"allow": [{"accounts": [CHILD_ACCOUNT],
+                                                            "names": ["dev.example.com", "test.example.com"]}]}))
         env.pop("AWS_PROFILE", None)
         started = time.monotonic()
         out = subprocess.run([self.binary, "invoke", f.name], capture_output=True, text=True, env=env, timeout=120)

@@ -1,10 +1,12 @@
 //! SDK adapters: STS role assumption and the two Route 53 adapters (child zone reader, parent zone store).
 
+use crate::domain::authority::ResourceState;
 use crate::domain::name::DnsName;
 use crate::domain::plan::{Action, Change, DnssecState, KeySigningKey, LiveRecord, Zone};
 use crate::domain::properties::{RoleSpec, ZoneId};
 use crate::ports::{
-    AdapterError, ChildZoneReader, Connector, ParentZoneStore, SessionContext, SubmittedChange,
+    AdapterError, ChildZoneReader, Connector, ParentZoneStore, SessionContext, StackReader,
+    SubmittedChange,
 };
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
@@ -18,8 +20,9 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
@@ -50,11 +53,18 @@ impl Intercept for CallCounter {
 /// Builds adapters from the SDK configuration the Lambda starts with. The SDK's endpoint variables
 /// (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_ROUTE_53`, `AWS_ENDPOINT_URL_STS`) travel inside
 /// `SdkConfig`, so assumed-role clients reach the same endpoints.
+/// (role ARN, ExternalId, session name)
+type AssumedKey = (String, Option<String>, String);
+
 #[derive(Clone)]
 pub struct SdkConnector {
     base: SdkConfig,
     retry: RetryConfig,
     assume_role_patience: Duration,
+    /// Credentials per (role, ExternalId, session name): one AssumeRole per role and request,
+    /// though the role serves both the child zone read and the CloudFormation verification.
+    assumed: Arc<Mutex<HashMap<AssumedKey, Credentials>>>,
+    own_account: Arc<OnceLock<String>>,
 }
 
 impl SdkConnector {
@@ -63,7 +73,40 @@ impl SdkConnector {
             base,
             retry,
             assume_role_patience: ASSUME_ROLE_PATIENCE,
+            assumed: Arc::default(),
+            own_account: Arc::default(),
         }
+    }
+
+    /// The provider's account when it is known without asking STS (in Lambda: from the
+    /// function's ARN).
+    pub fn set_own_account(&self, account: &str) {
+        let _ = self.own_account.set(account.to_owned());
+    }
+
+    async fn credentials(
+        &self,
+        role: &RoleSpec,
+        session: &SessionContext,
+        which: &'static str,
+    ) -> Result<Credentials, AdapterError> {
+        let key = (
+            role.arn.clone(),
+            role.external_id.clone(),
+            session.session_name.clone(),
+        );
+        let fresh_until = SystemTime::now() + Duration::from_secs(120);
+        if let Some(creds) = self.assumed.lock().ok().and_then(|m| m.get(&key).cloned())
+            && creds.expiry().is_none_or(|e| e > fresh_until)
+        {
+            return Ok(creds);
+        }
+        let creds = self.assume_role(role, session, which).await?;
+        if let Ok(mut m) = self.assumed.lock() {
+            m.retain(|_, c| c.expiry().is_none_or(|e| e > fresh_until));
+            m.insert(key, creds.clone());
+        }
+        Ok(creds)
     }
 
     pub fn with_assume_role_patience(mut self, patience: Duration) -> Self {
@@ -82,7 +125,7 @@ impl SdkConnector {
             .retry_config(self.retry.clone())
             .interceptor(counter);
         if let Some(role) = role {
-            config = config.credentials_provider(self.assume_role(role, session, which).await?);
+            config = config.credentials_provider(self.credentials(role, session, which).await?);
         }
         Ok(Route53 {
             client: aws_sdk_route53::Client::from_conf(config.build()),
@@ -151,6 +194,46 @@ impl SdkConnector {
 impl Connector for SdkConnector {
     type Child = Route53;
     type Parent = Route53;
+    type Stacks = CloudFormation;
+
+    async fn stacks(
+        &self,
+        role: Option<&RoleSpec>,
+        session: &SessionContext,
+        region: &str,
+    ) -> Result<CloudFormation, AdapterError> {
+        let mut config = aws_sdk_cloudformation::config::Builder::from(&self.base)
+            .region(aws_config::Region::new(region.to_owned()))
+            .retry_config(self.retry.clone());
+        if let Some(role) = role {
+            config = config.credentials_provider(self.credentials(role, session, "child").await?);
+        }
+        Ok(CloudFormation {
+            client: aws_sdk_cloudformation::Client::from_conf(config.build()),
+        })
+    }
+
+    async fn own_account(&self, session: &SessionContext) -> Result<String, AdapterError> {
+        if let Some(account) = self.own_account.get() {
+            return Ok(account.clone());
+        }
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&self.base)
+                .region(aws_config::Region::new(session.sts_region.clone()))
+                .retry_config(self.retry.clone())
+                .build(),
+        );
+        let out = sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| classify("GetCallerIdentity (the provider's own account)", e))?;
+        let account = out
+            .account()
+            .ok_or_else(|| AdapterError::Other("GetCallerIdentity returned no account".into()))?
+            .to_owned();
+        Ok(self.own_account.get_or_init(|| account).clone())
+    }
 
     async fn child(
         &self,
@@ -166,6 +249,61 @@ impl Connector for SdkConnector {
         session: &SessionContext,
     ) -> Result<Route53, AdapterError> {
         self.route53(role, session, "parent").await
+    }
+}
+
+/// CloudFormation in the requesting stack's account and region.
+#[derive(Clone, Debug)]
+pub struct CloudFormation {
+    client: aws_sdk_cloudformation::Client,
+}
+
+impl CloudFormation {
+    /// An adapter over a ready client (tests inject mocked clients this way).
+    pub fn new(client: aws_sdk_cloudformation::Client) -> Self {
+        CloudFormation { client }
+    }
+}
+
+impl StackReader for CloudFormation {
+    async fn resource(
+        &self,
+        stack_id: &str,
+        logical_id: &str,
+    ) -> Result<ResourceState, AdapterError> {
+        let out = self
+            .client
+            .describe_stack_resource()
+            .stack_name(stack_id)
+            .logical_resource_id(logical_id)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("DescribeStackResource {logical_id}"), e))?;
+        let detail = out.stack_resource_detail().ok_or_else(|| {
+            AdapterError::Other("DescribeStackResource returned no resource".into())
+        })?;
+        Ok(ResourceState {
+            resource_status: detail
+                .resource_status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            physical_id: detail.physical_resource_id().map(str::to_owned),
+        })
+    }
+
+    async fn stack_status(&self, stack_id: &str) -> Result<String, AdapterError> {
+        let out = self
+            .client
+            .describe_stacks()
+            .stack_name(stack_id)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeStacks", e))?;
+        out.stacks()
+            .first()
+            .and_then(|s| s.stack_status())
+            .map(|s| s.as_str().to_owned())
+            .ok_or_else(|| AdapterError::NotFound("DescribeStacks returned no stack".into()))
     }
 }
 

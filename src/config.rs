@@ -1,8 +1,15 @@
 //! Settings read once from the environment at start.
 
+use crate::domain::authority::{Policy, PolicyError};
+
 /// Settings of the running provider.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
+    /// `DELEGATION_POLICY`: names other accounts may delegate. `None`: only the provider's own.
+    pub policy: Option<Policy>,
+    /// `DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION=true`: do not ask CloudFormation whether the
+    /// request is real. Only for emulators, which cannot hold a resource `*_IN_PROGRESS`.
+    pub skip_request_verification: bool,
     /// `DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL=true`: also answer `http` ResponseURLs on loopback
     /// (local runs and tests only; the shipped templates never set it).
     pub allow_loopback_response_url: bool,
@@ -11,18 +18,26 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env() -> Self {
+    /// Fails on an invalid `DELEGATION_POLICY`, so the function stops at start, not at the first
+    /// request.
+    pub fn from_env() -> Result<Self, PolicyError> {
         let flag = |name: &str| {
             std::env::var(name)
                 .map(|v| v.eq_ignore_ascii_case("true"))
                 .unwrap_or(false)
         };
-        Config {
+        let policy = match std::env::var("DELEGATION_POLICY") {
+            Ok(json) if !json.trim().is_empty() => Some(Policy::parse(&json)?),
+            _ => None,
+        };
+        Ok(Config {
+            policy,
+            skip_request_verification: flag("DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION"),
             allow_loopback_response_url: flag("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL"),
             region: std::env::var("AWS_REGION")
                 .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
                 .unwrap_or_else(|_| "us-east-1".into()),
-        }
+        })
     }
 
     /// `StsRegion` when given, else the partition's home region, whose STS endpoint is always

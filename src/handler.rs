@@ -5,13 +5,19 @@ use crate::cfn::request::{Envelope, Incoming, Request, RequestKind, parse};
 use crate::cfn::responder::{Responder, check_response_url, redact};
 use crate::cfn::response::{Answer, body, failed_create_id};
 use crate::config::Config;
+use crate::domain::authority::{
+    Claim, Denial, Policy, StackRef, Verdict, check_child_role, check_name, verify_cleanup,
+    verify_resource,
+};
 use crate::domain::name::DnsName;
 use crate::domain::plan::{
     DeletePlan, Desired, Identity, Mode, Refusal, Zone, check_names, desired_ds, plan_delete,
     plan_upsert,
 };
 use crate::domain::properties::{DnssecMode, ParentZoneRef, Properties, PropertyError};
-use crate::ports::{AdapterError, ChildZoneReader, Connector, ParentZoneStore, SessionContext};
+use crate::ports::{
+    AdapterError, ChildZoneReader, Connector, ParentZoneStore, SessionContext, StackReader,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -34,12 +40,15 @@ enum Failure {
     #[error("{0}")]
     Aws(#[from] AdapterError),
     #[error("{0}")]
+    Denied(#[from] Denial),
+    #[error("{0}")]
     Other(String),
 }
 
 /// What the summary line and a late guard need to know while a request is under way.
-#[derive(Default)]
 struct Progress {
+    /// When the deadline guard answers; waits end a little before it.
+    guard_at: Instant,
     /// Set just before a change batch is sent: from then on, a failed Create answers its real ID.
     changed_route53: AtomicBool,
     identity: Mutex<Option<Identity>>,
@@ -47,6 +56,20 @@ struct Progress {
 }
 
 impl Progress {
+    fn new(guard_at: Instant) -> Self {
+        Progress {
+            guard_at,
+            changed_route53: AtomicBool::default(),
+            identity: Mutex::default(),
+            route53_calls: Arc::default(),
+        }
+    }
+    /// Time left for waiting on Route 53, keeping a second for the answer.
+    fn wait_budget(&self) -> Duration {
+        self.guard_at
+            .saturating_duration_since(Instant::now())
+            .saturating_sub(Duration::from_secs(1))
+    }
     fn identity(&self) -> Option<Identity> {
         self.identity.lock().map(|i| i.clone()).unwrap_or(None)
     }
@@ -54,6 +77,18 @@ impl Progress {
         if let Ok(mut slot) = self.identity.lock() {
             *slot = Some(identity.clone());
         }
+    }
+}
+
+/// The verified requester: the provider's own account and the stack that asks.
+struct Requester {
+    own_account: String,
+    stack: StackRef,
+}
+
+impl Requester {
+    fn may_delegate(&self, policy: Option<&Policy>, name: &DnsName) -> Result<(), Denial> {
+        check_name(policy, &self.own_account, &self.stack.account, name)
     }
 }
 
@@ -105,7 +140,11 @@ impl<C: Connector> Provider<C> {
             }
         };
 
-        let progress = Progress::default();
+        let guard_at = deadline
+            .checked_sub(GUARD_MARGIN)
+            .unwrap_or(started)
+            .max(started);
+        let progress = Progress::new(guard_at);
         let kind = request
             .as_ref()
             .map(|r| r.kind.as_str())
@@ -121,13 +160,7 @@ impl<C: Connector> Provider<C> {
                 action: "rejected-request".into(),
             },
             Ok(request) => {
-                let guard_at = deadline
-                    .checked_sub(GUARD_MARGIN)
-                    .unwrap_or(started)
-                    .max(started);
-                match tokio::time::timeout_at(guard_at, self.execute(request, &progress, guard_at))
-                    .await
-                {
+                match tokio::time::timeout_at(guard_at, self.execute(request, &progress)).await {
                     Ok(Ok(done)) => done,
                     Ok(Err(failure)) => Done {
                         answer: Answer::failed(
@@ -185,12 +218,7 @@ impl<C: Connector> Provider<C> {
         Some(bytes)
     }
 
-    async fn execute(
-        &self,
-        request: &Request,
-        progress: &Progress,
-        guard_at: Instant,
-    ) -> Result<Done, Failure> {
+    async fn execute(&self, request: &Request, progress: &Progress) -> Result<Done, Failure> {
         let session = SessionContext {
             session_name: session_name(&request.envelope),
             sts_region: String::new(),
@@ -209,10 +237,17 @@ impl<C: Connector> Provider<C> {
                     .as_deref()
                     .and_then(Identity::parse)
                     .filter(|_| request.kind == RequestKind::Update);
-                self.delegate(request, &props, existing, &session, progress, guard_at)
+                let claim = match request.kind {
+                    RequestKind::Create => Claim::Create,
+                    _ => Claim::Update,
+                };
+                let requester = self
+                    .verify_requester(request, &props, &session, claim, None)
+                    .await?;
+                self.delegate(request, &props, existing, &requester, &session, progress)
                     .await
             }
-            RequestKind::Delete => self.delete(request, session, progress, guard_at).await,
+            RequestKind::Delete => self.delete(request, session, progress).await,
         }
     }
 
@@ -223,9 +258,9 @@ impl<C: Connector> Provider<C> {
         request: &Request,
         props: &Properties,
         existing: Option<Identity>,
+        requester: &Requester,
         session: &SessionContext,
         progress: &Progress,
-        guard_at: Instant,
     ) -> Result<Done, Failure> {
         let (child, parent) = tokio::try_join!(
             self.connector.child(props.child_role.as_ref(), session),
@@ -237,6 +272,7 @@ impl<C: Connector> Provider<C> {
         )
         .map_err(|e| explain_read(e, props))?;
         let name = check_names(&parent_zone, &child_zone, props.delegated_name.as_ref())?;
+        requester.may_delegate(self.config.policy.as_ref(), &name)?;
         let identity = Identity {
             parent_zone_id: parent_zone.id.clone(),
             name: name.clone(),
@@ -291,9 +327,7 @@ impl<C: Connector> Provider<C> {
                 other => other,
             })?;
         if props.wait_for_sync && !change.insync {
-            let left = guard_at
-                .saturating_duration_since(Instant::now())
-                .saturating_sub(Duration::from_secs(1));
+            let left = progress.wait_budget();
             if !parent.wait_insync(&change.id, left).await? {
                 return Err(Failure::Other(format!(
                     "the change {} to {identity} was written but was not INSYNC within {} s; retry the stack operation, or set WaitForSync to false",
@@ -327,7 +361,6 @@ impl<C: Connector> Provider<C> {
         request: &Request,
         session: SessionContext,
         progress: &Progress,
-        guard_at: Instant,
     ) -> Result<Done, Failure> {
         let physical_id = request
             .envelope
@@ -348,6 +381,14 @@ impl<C: Connector> Provider<C> {
             sts_region: self.config.sts_region(props.sts_region.as_deref()),
             ..session
         };
+        self.verify_requester(
+            request,
+            &props,
+            &session,
+            Claim::Delete,
+            Some(&identity.name),
+        )
+        .await?;
         let parent = self
             .connector
             .parent(props.parent_role.as_ref(), &session)
@@ -392,13 +433,13 @@ impl<C: Connector> Provider<C> {
                 .await
             {
                 Ok(change) => {
-                    if props.wait_for_sync && !change.insync {
-                        let left = guard_at
-                            .saturating_duration_since(Instant::now())
-                            .saturating_sub(Duration::from_secs(1));
-                        if !parent.wait_insync(&change.id, left).await? {
-                            tracing::warn!(change = %change.id, "the deletion was accepted but not INSYNC before the deadline");
-                        }
+                    if props.wait_for_sync
+                        && !change.insync
+                        && !parent
+                            .wait_insync(&change.id, progress.wait_budget())
+                            .await?
+                    {
+                        tracing::warn!(change = %change.id, "the deletion was accepted but not INSYNC before the deadline");
                     }
                     return Ok(nothing(if changes.len() > 1 {
                         "deleted-ns-and-ds"
@@ -413,6 +454,74 @@ impl<C: Connector> Provider<C> {
             }
         }
         unreachable!("the loop returns on its last attempt")
+    }
+
+    /// Contract §8: the requesting account is the stack's, confirmed with CloudFormation in that
+    /// account; a stack in another account may only use a child role in its own account (and,
+    /// when the name is already known, only a name the policy allots it).
+    async fn verify_requester(
+        &self,
+        request: &Request,
+        props: &Properties,
+        session: &SessionContext,
+        claim: Claim,
+        name: Option<&DnsName>,
+    ) -> Result<Requester, Failure> {
+        let envelope = &request.envelope;
+        let stack = StackRef::parse(&envelope.stack_id)
+            .ok_or_else(|| Denial::BadStackId(envelope.stack_id.chars().take(120).collect()))?;
+        let own_account = self.connector.own_account(session).await?;
+        check_child_role(&own_account, &stack.account, props.child_role.as_ref())?;
+        let requester = Requester { own_account, stack };
+        if let Some(name) = name {
+            requester.may_delegate(self.config.policy.as_ref(), name)?;
+        }
+        if self.config.skip_request_verification {
+            tracing::warn!(
+                "request verification is OFF (DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION): anyone who can invoke this function can forge requests; use it only against an emulator"
+            );
+            return Ok(requester);
+        }
+        let stack = &requester.stack;
+        let unverified = |e: AdapterError| {
+            Denial::Unverified(format!(
+                "could not confirm with CloudFormation in account {} ({}) that stack {} is running this request: {e}. A stack in another account is read through ChildRoleArn, which needs cloudformation:DescribeStackResource and cloudformation:DescribeStacks on the stack",
+                stack.account, stack.region, stack.name
+            ))
+        };
+        let role = props
+            .child_role
+            .as_ref()
+            .filter(|_| stack.account != requester.own_account);
+        let stacks = self
+            .connector
+            .stacks(role, session, &stack.region)
+            .await
+            .map_err(unverified)?;
+        let state = stacks
+            .resource(&envelope.stack_id, &envelope.logical_resource_id)
+            .await
+            .map_err(unverified)?;
+        let physical = envelope.physical_resource_id.as_deref();
+        let verdict = match verify_resource(claim, &envelope.logical_resource_id, physical, &state)
+        {
+            Verdict::NeedsStackStatus => {
+                let status = stacks
+                    .stack_status(&envelope.stack_id)
+                    .await
+                    .map_err(unverified)?;
+                verify_cleanup(&envelope.logical_resource_id, &status)
+            }
+            verdict => verdict,
+        };
+        if let Verdict::Refused(why) = verdict {
+            return Err(Denial::Unverified(format!(
+                "stack {} in account {} does not show this request in progress: {why}",
+                stack.name, stack.account
+            ))
+            .into());
+        }
+        Ok(requester)
     }
 
     /// The child zone's name servers when it can still be read and is the delegated name's zone;

@@ -1,6 +1,7 @@
 //! Entry points: the Lambda runtime loop, and `subdomain-delegation invoke EVENT.json` outside Lambda.
 #![recursion_limit = "256"]
 
+use lambda_runtime::tracing;
 use lambda_runtime::tracing::subscriber::EnvFilter;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -42,10 +43,20 @@ where
     }
 }
 
-async fn provider() -> Provider<SdkConnector> {
+/// The provider and (sharing its caches) its connector. An invalid `DELEGATION_POLICY` stops the
+/// process here, at start, rather than at the first request.
+async fn provider() -> (Provider<SdkConnector>, SdkConnector) {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(error = %e, "refusing to start");
+            std::process::exit(1);
+        }
+    };
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let connector = SdkConnector::new(sdk, subdomain_delegation::aws::retry_config());
-    Provider::new(connector, Config::from_env(), Responder::default())
+    let provider = Provider::new(connector.clone(), config, Responder::default());
+    (provider, connector)
 }
 
 #[tokio::main]
@@ -63,8 +74,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     init_logging(std::io::stdout);
-    let provider = provider().await;
-    let provider = &provider;
+    let (provider, connector) = provider().await;
+    let (provider, connector) = (&provider, &connector);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -72,6 +83,10 @@ async fn run_lambda() -> Result<(), lambda_runtime::Error> {
             .unwrap_or(0);
         let deadline =
             Instant::now() + Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
+        // arn:aws:lambda:<region>:<account>:function:<name> names the provider's own account.
+        if let Some(account) = event.context.invoked_function_arn.split(':').nth(4) {
+            connector.set_own_account(account);
+        }
         provider
             .handle(
                 event.payload,
@@ -104,11 +119,8 @@ async fn invoke(args: &[String]) -> Result<(), lambda_runtime::Error> {
     let deadline = Instant::now() + Duration::from_secs(timeout);
     // A file that is not JSON is handled like Lambda would hand it over: as a JSON string.
     let event = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    match provider()
-        .await
-        .handle(event, deadline, "local-invoke")
-        .await
-    {
+    let (provider, _) = provider().await;
+    match provider.handle(event, deadline, "local-invoke").await {
         Some(body) => println!("{}", String::from_utf8_lossy(&body)),
         None => println!("null"),
     }

@@ -1,6 +1,7 @@
 //! What the handler needs from AWS, as small traits: the SDK adapters implement them, tests
 //! inject fakes.
 
+use crate::domain::authority::ResourceState;
 use crate::domain::name::DnsName;
 use crate::domain::plan::{Change, DnssecState, LiveRecord, Zone};
 use crate::domain::properties::{RoleSpec, ZoneId};
@@ -70,11 +71,34 @@ pub struct SessionContext {
     pub route53_calls: Arc<AtomicU32>,
 }
 
+/// Reads a stack's state from CloudFormation, in the stack's account and region.
+#[allow(async_fn_in_trait)]
+pub trait StackReader {
+    /// `DescribeStackResource`: the logical resource's status and current PhysicalResourceId.
+    async fn resource(
+        &self,
+        stack_id: &str,
+        logical_id: &str,
+    ) -> Result<ResourceState, AdapterError>;
+    /// `DescribeStacks`: the stack's status.
+    async fn stack_status(&self, stack_id: &str) -> Result<String, AdapterError>;
+}
+
 /// Makes adapters for one request, assuming the request's roles.
 #[allow(async_fn_in_trait)]
 pub trait Connector {
     type Child: ChildZoneReader;
     type Parent: ParentZoneStore;
+    type Stacks: StackReader;
+    /// CloudFormation in `region`, as `role` (the child reader role) or as the provider itself.
+    async fn stacks(
+        &self,
+        role: Option<&RoleSpec>,
+        session: &SessionContext,
+        region: &str,
+    ) -> Result<Self::Stacks, AdapterError>;
+    /// The account the provider runs in.
+    async fn own_account(&self, session: &SessionContext) -> Result<String, AdapterError>;
     async fn child(
         &self,
         role: Option<&RoleSpec>,

@@ -47,8 +47,10 @@ fn invoke_file(path: &Path, env: &[(&str, String)]) -> Invocation {
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL", "true");
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+    for (k, v) in test_env() {
+        cmd.env(k, v);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -666,7 +666,7 @@ async fn sns_wrapped_requests_work_and_foreign_urls_get_nothing() {
         ),
         subdomain_delegation::config::Config {
             allow_loopback_response_url: false,
-            region: "us-east-1".into(),
+            ..test_config()
         },
         subdomain_delegation::cfn::responder::Responder::default(),
     );

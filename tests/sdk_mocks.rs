@@ -20,9 +20,8 @@ use aws_smithy_types::body::SdkBody;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use subdomain_delegation::aws::Route53;
+use subdomain_delegation::aws::{CloudFormation, Route53};
 use subdomain_delegation::cfn::responder::Responder;
-use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::handler::Provider;
 use subdomain_delegation::ports::{AdapterError, Connector, SessionContext};
@@ -59,6 +58,20 @@ struct MockConnector {
 impl Connector for MockConnector {
     type Child = Route53;
     type Parent = Route53;
+    type Stacks = CloudFormation;
+    async fn stacks(
+        &self,
+        _: Option<&RoleSpec>,
+        _: &SessionContext,
+        _: &str,
+    ) -> Result<CloudFormation, AdapterError> {
+        Err(AdapterError::Other(
+            "request verification is off in these tests".into(),
+        ))
+    }
+    async fn own_account(&self, _: &SessionContext) -> Result<String, AdapterError> {
+        Ok("111111111111".into())
+    }
     async fn child(
         &self,
         _: Option<&RoleSpec>,
@@ -233,13 +246,10 @@ async fn harness_with(setup: Setup, change_rule: Option<Rule>) -> Harness {
     let receiver = Receiver::start().await;
     let provider = Provider::new(
         MockConnector { child, parent },
-        Config {
-            allow_loopback_response_url: true,
-            region: "us-east-1".into(),
-        },
+        support::test_config(),
         Responder::new(2, Duration::from_millis(50)),
     );
-    let driver = Driver::new("222222222222", "dev-dns", "Delegation", &receiver);
+    let driver = Driver::new("111111111111", "dev-dns", "Delegation", &receiver);
     Harness {
         provider,
         batches,
@@ -509,10 +519,7 @@ async fn a_child_role_without_getdnssec_is_told_what_to_grant() {
     );
     let provider = Provider::new(
         MockConnector { child, parent },
-        Config {
-            allow_loopback_response_url: true,
-            region: "us-east-1".into(),
-        },
+        support::test_config(),
         Responder::new(2, Duration::from_millis(50)),
     );
     let body = provider

@@ -1,5 +1,6 @@
 //! The pure core: names, properties and the plan. No IO.
 
+pub mod authority;
 pub mod name;
 pub mod plan;
 pub mod properties;

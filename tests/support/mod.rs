@@ -138,12 +138,35 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-pub async fn provider_at(endpoint: &str) -> Provider<SdkConnector> {
-    let connector = SdkConnector::new(sdk_config(endpoint).await, retry_config());
-    let config = Config {
+/// Lets every test account delegate below example.com; the policy's own tests narrow it.
+pub const TEST_POLICY: &str = r#"{"allow":[{"accounts":["*"],"names":["*.example.com"]}]}"#;
+
+/// The settings tests run the provider with against moto: loopback answers allowed, request
+/// verification off (moto cannot hold a resource *_IN_PROGRESS), the test policy.
+pub fn test_config() -> Config {
+    Config {
         allow_loopback_response_url: true,
         region: "us-east-1".into(),
-    };
+        policy: Some(subdomain_delegation::domain::authority::Policy::parse(TEST_POLICY).unwrap()),
+        skip_request_verification: true,
+    }
+}
+
+/// The environment the binary runs with in tests (beside the endpoint variables).
+pub fn test_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL", "true".into()),
+        ("DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION", "true".into()),
+        ("DELEGATION_POLICY", TEST_POLICY.into()),
+    ]
+}
+
+pub async fn provider_at(endpoint: &str) -> Provider<SdkConnector> {
+    provider_with(endpoint, test_config()).await
+}
+
+pub async fn provider_with(endpoint: &str, config: Config) -> Provider<SdkConnector> {
+    let connector = SdkConnector::new(sdk_config(endpoint).await, retry_config());
     Provider::new(
         connector,
         config,
@@ -542,3 +565,4 @@ impl World {
         delegations(&self.parent, &self.parent_zone, "example.com").await
     }
 }
+
