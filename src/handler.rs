@@ -218,19 +218,24 @@ impl<C: Connector> Provider<C> {
         Some(bytes)
     }
 
-    async fn execute(&self, request: &Request, progress: &Progress) -> Result<Done, Failure> {
-        let session = SessionContext {
+    fn session(
+        &self,
+        request: &Request,
+        props: &Properties,
+        progress: &Progress,
+    ) -> SessionContext {
+        SessionContext {
             session_name: session_name(&request.envelope),
-            sts_region: String::new(),
+            sts_region: self.config.sts_region(props.sts_region.as_deref()),
             route53_calls: progress.route53_calls.clone(),
-        };
+        }
+    }
+
+    async fn execute(&self, request: &Request, progress: &Progress) -> Result<Done, Failure> {
         match request.kind {
             RequestKind::Create | RequestKind::Update => {
                 let props = Properties::from_json(&request.properties)?;
-                let session = SessionContext {
-                    sts_region: self.config.sts_region(props.sts_region.as_deref()),
-                    ..session
-                };
+                let session = self.session(request, &props, progress);
                 let existing = request
                     .envelope
                     .physical_resource_id
@@ -247,7 +252,7 @@ impl<C: Connector> Provider<C> {
                 self.delegate(request, &props, existing, &requester, &session, progress)
                     .await
             }
-            RequestKind::Delete => self.delete(request, session, progress).await,
+            RequestKind::Delete => self.delete(request, progress).await,
         }
     }
 
@@ -356,12 +361,7 @@ impl<C: Connector> Provider<C> {
         })
     }
 
-    async fn delete(
-        &self,
-        request: &Request,
-        session: SessionContext,
-        progress: &Progress,
-    ) -> Result<Done, Failure> {
+    async fn delete(&self, request: &Request, progress: &Progress) -> Result<Done, Failure> {
         let physical_id = request
             .envelope
             .physical_resource_id
@@ -377,10 +377,7 @@ impl<C: Connector> Provider<C> {
         };
         progress.set_identity(&identity);
         let props = Properties::from_json(&request.properties)?;
-        let session = SessionContext {
-            sts_region: self.config.sts_region(props.sts_region.as_deref()),
-            ..session
-        };
+        let session = self.session(request, &props, progress);
         self.verify_requester(
             request,
             &props,
