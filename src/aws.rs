@@ -11,6 +11,7 @@ use crate::ports::{
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
+use aws_sdk_route53::config::retry::{RetryPartition, TokenBucket};
 use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_route53::types::{
     ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
@@ -123,6 +124,7 @@ impl SdkConnector {
         let counter = CallCounter(session.route53_calls.clone());
         let mut config = aws_sdk_route53::config::Builder::from(&self.base)
             .retry_config(self.retry.clone())
+            .retry_partition(route53_retry_partition())
             .interceptor(counter);
         if let Some(role) = role {
             config = config.credentials_provider(self.credentials(role, session, which).await?);
@@ -587,12 +589,42 @@ impl ParentZoneStore for Route53 {
     }
 }
 
-/// Standard retries with jittered exponential backoff; Route 53's `Throttling` and
-/// `PriorRequestNotComplete` count as throttling. The attempt count is generous because the
-/// request's deadline guard, not a small count, is what bounds the work.
+/// How many times one SDK call may be tried. Not what bounds a request: at the standard backoff
+/// (full jitter, capped at 20 s) 100 attempts outlast Lambda's 900 s maximum, so a call that keeps
+/// being throttled is stopped by the request's deadline guard, which answers FAILED in time.
+pub const MAX_ATTEMPTS: u32 = 100;
+
+/// Retries for every AWS client: standard mode, exponential backoff with full jitter (each delay
+/// uniform in [0, min(20 s, 1 s × 2^attempt)], so a hundred processes throttled together do not
+/// retry in lockstep), bounded by the time left before the deadline rather than by a small count.
+/// Route 53's `Throttling` and `PriorRequestNotComplete` are throttling errors; together with the
+/// Route 53 clients' retry quota (`route53_retry_partition`), which never charges for them, a
+/// request queued behind Route 53's rate limit (a StackSet rollout of hundreds of accounts into
+/// one parent zone) keeps its place until its deadline instead of failing after a few attempts.
+///
+/// The 1 s base and 20 s cap are the SDK's standard-mode defaults. Measured with `scripts/bench`
+/// (bench/README.md has the numbers): a shorter backoff (0.2 s, 8 s) finishes a 100-account
+/// rollout sooner but makes more of its calls throttled ones; a longer one, or the SDK's adaptive
+/// mode, throttles less under Route 53's token buckets but finishes later, and adaptive mode lets
+/// requests run out of time under a strict 5 requests/s limit.
 pub fn retry_config() -> RetryConfig {
     RetryConfig::standard()
-        .with_max_attempts(12)
-        .with_initial_backoff(Duration::from_millis(200))
-        .with_max_backoff(Duration::from_secs(8))
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_secs(1))
+        .with_max_backoff(Duration::from_secs(20))
+}
+
+/// The Route 53 clients' retry partition. The standard retry quota (500 tokens, 5 per retry)
+/// refuses retries after about a hundred throttles in one process, which a request waiting behind
+/// a rate limit reaches; here throttling retries cost nothing, while other errors (5xx, timeouts,
+/// resets) keep the standard costs, so a broken endpoint still stops being retried.
+fn route53_retry_partition() -> RetryPartition {
+    static PARTITION: OnceLock<RetryPartition> = OnceLock::new();
+    PARTITION
+        .get_or_init(|| {
+            RetryPartition::custom("subdomain-delegation-route53")
+                .token_bucket(TokenBucket::builder().throttling_retry_cost(0).build())
+                .build()
+        })
+        .clone()
 }
