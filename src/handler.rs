@@ -203,16 +203,16 @@ impl<C: Connector> Provider<C> {
         tracing::info!(
             summary = true,
             request_type = kind,
-            logical_id = %envelope.logical_resource_id,
+            logical_id = %for_log(&envelope.logical_resource_id, 256),
             name = identity.as_ref().map(|i| i.name.to_string()).unwrap_or_default(),
             parent_zone = identity.as_ref().map(|i| i.parent_zone_id.to_string()).unwrap_or_default(),
             action = %done.action,
             route53_calls = progress.route53_calls.load(Ordering::Relaxed),
             ms = started.elapsed().as_millis() as u64,
             status = answer.status.as_str(),
-            physical_id = %answer.physical_resource_id,
+            physical_id = %for_log(&answer.physical_resource_id, 1024),
             answer = %delivered,
-            reason = answer.reason.as_deref().unwrap_or(""),
+            reason = %for_log(answer.reason.as_deref().unwrap_or(""), 4096),
             "request handled"
         );
         Some(bytes)
@@ -537,10 +537,11 @@ impl<C: Connector> Provider<C> {
             child.hosted_zone(&props.child_zone_id).await
         };
         match read.await {
-            Ok(zone) if &zone.name == name => Some(zone.name_servers),
             Ok(zone) => {
-                tracing::info!(child = %zone.name, %name, "the child zone now has another name; deleting the record at our identity");
-                None
+                if &zone.name != name {
+                    tracing::warn!(child = %zone.name, %name, "the child zone has another name than the ID; its name servers decide whether the record is ours");
+                }
+                Some(zone.name_servers)
             }
             Err(e) => {
                 tracing::info!(error = %e, "the child zone cannot be read; deleting the record at our identity");
@@ -599,13 +600,28 @@ fn explain_read(e: AdapterError, props: &Properties) -> AdapterError {
 /// The ID a failed answer carries: the real one once Route 53 may have changed (so the rollback
 /// Delete cleans up), else the marker for a Create, else the existing ID.
 fn fallback_id(envelope: &Envelope, progress: &Progress) -> String {
-    if let Some(existing) = &envelope.physical_resource_id {
-        return existing.clone();
-    }
     match progress.identity() {
+        // A replacing Update that may have written its new record answers the new ID, so
+        // CloudFormation's rollback cleanup deletes it (it would be orphaned otherwise).
         Some(identity) if progress.changed_route53.load(Ordering::SeqCst) => identity.to_string(),
-        _ => failed_create_id(&envelope.request_id),
+        _ => envelope
+            .physical_resource_id
+            .clone()
+            .unwrap_or_else(|| failed_create_id(&envelope.request_id)),
     }
+}
+
+/// A request's text cut for a log line: CloudWatch splits events over 256 KB, and a split JSON
+/// line is no longer the summary.
+fn for_log(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn plain_values(values: &[String]) -> Vec<String> {

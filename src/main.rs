@@ -72,6 +72,30 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
 }
 
+/// Lambda's longest timeout.
+const MAX_BUDGET: Duration = Duration::from_secs(900);
+/// The budget assumed when the runtime's deadline is not in the future.
+const UNKNOWN_DEADLINE_BUDGET: Duration = Duration::from_secs(60);
+
+/// Time left before the runtime's deadline (epoch milliseconds). Lambda always sends one in the
+/// future; an emulator may not (`cargo lambda watch` sends the constant 600000, a duration): a
+/// deadline already past would make the guard answer FAILED at once and too late to be PUT, so
+/// a fixed budget is assumed instead.
+fn budget(deadline_ms: u64, now_ms: u64) -> Duration {
+    match deadline_ms.checked_sub(now_ms) {
+        Some(left) if left > 0 => Duration::from_millis(left).min(MAX_BUDGET),
+        _ => {
+            tracing::warn!(
+                deadline_ms,
+                now_ms,
+                "the runtime's deadline is not in the future; assuming {} s",
+                UNKNOWN_DEADLINE_BUDGET.as_secs()
+            );
+            UNKNOWN_DEADLINE_BUDGET
+        }
+    }
+}
+
 async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     init_logging(std::io::stdout);
     let (provider, connector) = provider().await;
@@ -81,8 +105,7 @@ async fn run_lambda() -> Result<(), lambda_runtime::Error> {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        let deadline =
-            Instant::now() + Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
+        let deadline = Instant::now() + budget(event.context.deadline, now_ms);
         // arn:aws:lambda:<region>:<account>:function:<name> names the provider's own account.
         if let Some(account) = event.context.invoked_function_arn.split(':').nth(4) {
             connector.set_own_account(account);
@@ -115,10 +138,11 @@ async fn invoke(args: &[String]) -> Result<(), lambda_runtime::Error> {
             std::process::exit(2);
         }
     };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(timeout);
     // A file that is not JSON is handled like Lambda would hand it over: as a JSON string.
-    let event = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    let event = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     let (provider, _) = provider().await;
     match provider.handle(event, deadline, "local-invoke").await {
         Some(body) => println!("{}", String::from_utf8_lossy(&body)),

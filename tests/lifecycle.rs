@@ -683,3 +683,35 @@ async fn sns_wrapped_requests_work_and_foreign_urls_get_nothing() {
         "an unanswerable request changes nothing"
     );
 }
+
+#[tokio::test]
+async fn dnssec_auto_on_an_unsigned_child_reads_once_and_writes_no_ds() {
+    // Counted on the emulator's side: the fault proxy logs every call moto receives.
+    let w = World::new().await;
+    let proxy = FaultProxy::start(&w.moto.endpoint);
+    let receiver = Receiver::start().await;
+    let provider = provider_at(&proxy.endpoint).await;
+    let driver = Driver::new(CHILD_ACCOUNT, "s", "D", &receiver);
+    let answer = run(&provider, driver.create(&w.props()), BUDGET)
+        .await
+        .unwrap();
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["Data"]["DsRecord"], "");
+    let dnssec = proxy.calls("GetDNSSEC").await;
+    assert_eq!(dnssec.len(), 1, "{dnssec:?}");
+    assert_eq!(
+        dnssec[0]["account"], CHILD_ACCOUNT,
+        "read in the child account"
+    );
+    assert!(w.delegations().await.iter().all(|r| r.1 != "DS"));
+    assert_eq!(w.delegations().await.len(), 1);
+
+    let mut off = w.props();
+    off["Dnssec"] = json!("off");
+    run(&provider, driver.create(&off), BUDGET).await.unwrap();
+    assert_eq!(
+        proxy.calls("GetDNSSEC").await.len(),
+        1,
+        "Dnssec=off never reads DNSSEC"
+    );
+}

@@ -135,6 +135,18 @@ fn missing_envelope_field(event: &Value) -> Option<String> {
     if !matches!(event.get("ResourceProperties"), Some(Value::Object(_))) {
         return Some("the request's ResourceProperties is missing or not an object".into());
     }
+    // Checked here too so the reason names them (the library's error would not).
+    if event.get("RequestType").and_then(Value::as_str) == Some("Update")
+        && event.get("OldResourceProperties").is_none()
+    {
+        return Some("the request has no OldResourceProperties".into());
+    }
+    if !matches!(
+        event.get("ServiceToken"),
+        None | Some(Value::Null) | Some(Value::String(_))
+    ) {
+        return Some("the request's ServiceToken is not a string".into());
+    }
     None
 }
 
@@ -250,6 +262,21 @@ mod tests {
         let mut e = create();
         e["ResourceProperties"] = json!("Z1");
         assert!(matches!(parse(e), Incoming::Malformed { .. }));
+
+        let mut e = create();
+        e["ServiceToken"] = json!({"Fn::GetAtt": ["Provider", "Arn"]});
+        let Incoming::Malformed { problem, .. } = parse(e) else {
+            panic!()
+        };
+        assert_eq!(problem, "the request's ServiceToken is not a string");
+
+        let mut e = create();
+        e["RequestType"] = json!("Update");
+        e["PhysicalResourceId"] = json!("Z1/dev.example.com");
+        let Incoming::Malformed { problem, .. } = parse(e) else {
+            panic!()
+        };
+        assert_eq!(problem, "the request has no OldResourceProperties");
     }
 
     #[test]

@@ -91,6 +91,25 @@ pub fn body(envelope: &Envelope, answer: &Answer) -> Vec<u8> {
     response.data = answer.data.clone().into_iter().collect();
     response.reason = answer.reason.clone();
     let fits = |r: &CloudFormationCustomResourceResponse| serialize(r).len() <= MAX_BODY_BYTES;
+    // JSON escaping can make an echoed field six times its length (control characters in a
+    // hand-made request): shorten the echoes until they leave room for a reason.
+    let mut limit = ECHO_BYTES;
+    while limit > 16 && {
+        let mut bare = response.clone();
+        bare.reason = None;
+        bare.data.clear();
+        serialize(&bare).len() > MAX_BODY_BYTES - 512
+    } {
+        limit /= 2;
+        for field in [
+            &mut response.stack_id,
+            &mut response.request_id,
+            &mut response.logical_resource_id,
+            &mut response.physical_resource_id,
+        ] {
+            *field = cut(std::mem::take(field), limit);
+        }
+    }
     if !fits(&response)
         && let Some(reason) = response.reason.take()
     {
@@ -171,6 +190,28 @@ mod tests {
                 .starts_with("the parent zone refused: é\"x")
         );
         assert!(v["Reason"].as_str().unwrap().ends_with('…'));
+    }
+
+    #[test]
+    fn echoed_fields_that_escape_long_still_fit() {
+        let control = "\u{1}".repeat(600);
+        let e = Envelope {
+            request_id: control.clone(),
+            stack_id: control.clone(),
+            logical_resource_id: control.clone(),
+            ..envelope()
+        };
+        let answer = Answer::failed(control, "the request is malformed".into());
+        let bytes = body(&e, &answer);
+        assert!(bytes.len() <= MAX_BODY_BYTES, "{}", bytes.len());
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(
+            v["Reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("the request is malformed")
+        );
+        assert!(!v["PhysicalResourceId"].as_str().unwrap().is_empty());
     }
 
     #[test]

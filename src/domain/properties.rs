@@ -274,11 +274,15 @@ impl Properties {
             .collect();
         if !unknown.is_empty() {
             unknown.sort_unstable();
-            let names = unknown
+            let mut names = unknown
                 .iter()
+                .take(10)
                 .map(|k| show(k))
                 .collect::<Vec<_>>()
                 .join(", ");
+            if unknown.len() > 10 {
+                names.push_str(&format!(" and {} more", unknown.len() - 10));
+            }
             return Err(PropertyError::Unknown {
                 names,
                 known: KNOWN.join(", "),
@@ -310,13 +314,19 @@ impl Properties {
                 Ok(_) => {
                     return Err(invalid(
                         "TTL",
-                        format!("is {s}; use 1 to {MAX_TTL} seconds"),
+                        format!(
+                            "is {}; use 1 to {MAX_TTL} seconds",
+                            if s.len() > 24 { show(&s) } else { s.clone() }
+                        ),
                     ));
                 }
                 Err(_) if s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) => {
                     return Err(invalid(
                         "TTL",
-                        format!("is {s}; use 1 to {MAX_TTL} seconds"),
+                        format!(
+                            "is {}; use 1 to {MAX_TTL} seconds",
+                            if s.len() > 24 { show(&s) } else { s.clone() }
+                        ),
                     ));
                 }
                 Err(_) => {

@@ -566,3 +566,7 @@ impl World {
     }
 }
 
+// The packaged binary and the fault proxy (reliability tests).
+pub mod packaged;
+#[allow(unused_imports)]
+pub use packaged::*;
