@@ -92,18 +92,7 @@ async fn a_whole_lifecycle_through_the_binary_logs_json_and_never_the_url_query(
         all_logs.push_str(&inv.logs);
         let s = summaries(&inv.logs);
         assert_eq!(s.len(), 1, "one summary line per request: {}", inv.logs);
-        for key in [
-            "request_type",
-            "logical_id",
-            "name",
-            "parent_zone",
-            "action",
-            "route53_calls",
-            "ms",
-            "status",
-        ] {
-            assert!(s[0].get(key).is_some(), "summary lacks {key}: {}", s[0]);
-        }
+        assert_summary_fields(&s[0]);
         assert_eq!(s[0]["status"], inv.answer["Status"]);
         (inv.answer, s[0].clone())
     };

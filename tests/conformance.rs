@@ -265,18 +265,7 @@ async fn the_packaged_binary_under_cargo_lambda_watch_handles_the_example_events
     );
     let mut ids = BTreeSet::new();
     for s in &summaries {
-        for key in [
-            "request_type",
-            "logical_id",
-            "name",
-            "parent_zone",
-            "action",
-            "route53_calls",
-            "ms",
-            "status",
-        ] {
-            assert!(s.get(key).is_some(), "summary lacks {key}: {s}");
-        }
+        assert_summary_fields(s);
         assert_eq!(s["level"], "INFO");
         ids.insert(s["span"]["requestId"].as_str().unwrap().to_owned());
     }

@@ -3,7 +3,7 @@
 //! the CloudFormation reads are an adapter's.
 
 use super::name::DnsName;
-use super::properties::RoleSpec;
+use super::properties::{RoleSpec, arn_fields};
 use serde::Deserialize;
 use std::fmt;
 
@@ -19,15 +19,7 @@ pub struct StackRef {
 impl StackRef {
     /// `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>`
     pub fn parse(stack_id: &str) -> Option<StackRef> {
-        let mut parts = stack_id.splitn(6, ':');
-        let (arn, partition, service, region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
+        let [arn, partition, service, region, account, resource] = arn_fields(stack_id)?;
         let (kind, rest) = resource.split_once('/')?;
         let (name, id) = rest.split_once('/')?;
         let ok = arn == "arn"

@@ -227,17 +227,23 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The six `:`-separated fields of an ARN (`arn:partition:service:region:account:resource`; the
+/// resource may itself hold `:`), unchecked.
+pub(crate) fn arn_fields(arn: &str) -> Option<[&str; 6]> {
+    let mut parts = arn.splitn(6, ':');
+    Some([
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    ])
+}
+
 /// The account ID of a well-formed role ARN (`arn:<partition>:iam::<12 digits>:role/<path><name>`).
 pub fn role_arn_account(arn: &str) -> Option<String> {
-    let mut parts = arn.splitn(6, ':');
-    let (arn_word, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let [arn_word, partition, service, region, account, resource] = arn_fields(arn)?;
     let name = resource.strip_prefix("role/")?;
     let ok = arn_word == "arn"
         && matches!(

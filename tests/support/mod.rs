@@ -498,6 +498,24 @@ impl Driver {
     }
 }
 
+/// The fields every summary log line carries (contract §7).
+pub const SUMMARY_FIELDS: [&str; 8] = [
+    "request_type",
+    "logical_id",
+    "name",
+    "parent_zone",
+    "action",
+    "route53_calls",
+    "ms",
+    "status",
+];
+
+pub fn assert_summary_fields(summary: &Value) {
+    for key in SUMMARY_FIELDS {
+        assert!(summary.get(key).is_some(), "summary lacks {key}: {summary}");
+    }
+}
+
 pub fn uuid() -> String {
     let r = || fastrand::u64(..);
     format!(
