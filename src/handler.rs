@@ -322,14 +322,13 @@ impl<C: Connector> Provider<C> {
                 if matches!(e, AdapterError::AccessDenied(_) | AdapterError::Rejected(_)) {
                     progress.changed_route53.store(false, Ordering::SeqCst);
                 }
-                e
-            })
-            .map_err(|e| match e {
-                AdapterError::AccessDenied(m) => AdapterError::AccessDenied(format!(
-                    "{m}; the provider's role (or ParentRoleArn) needs route53:ChangeResourceRecordSets on {} for NS and DS records",
-                    parent_zone.id
-                )),
-                other => other,
+                match e {
+                    AdapterError::AccessDenied(m) => AdapterError::AccessDenied(format!(
+                        "{m}; the provider's role (or ParentRoleArn) needs route53:ChangeResourceRecordSets on {} for NS and DS records",
+                        parent_zone.id
+                    )),
+                    other => other,
+                }
             })?;
         if props.wait_for_sync && !change.insync {
             let left = progress.wait_budget();

@@ -49,6 +49,20 @@ fn route53_error(status: u16, code: &str, message: &str) -> aws_smithy_runtime_a
     )
 }
 
+/// A ChangeResourceRecordSets answer that is already INSYNC.
+fn insync_change(id: &str) -> ChangeResourceRecordSetsOutput {
+    ChangeResourceRecordSetsOutput::builder()
+        .change_info(
+            ChangeInfo::builder()
+                .id(id)
+                .status(ChangeStatus::Insync)
+                .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
 /// Hands the handler adapters over mocked clients.
 struct MockConnector {
     child: Client,
@@ -218,18 +232,7 @@ async fn harness_with(setup: Setup, change_rule: Option<Rule>) -> Harness {
                 record_batch(&recorded, req);
                 true
             })
-            .then_output(|| {
-                ChangeResourceRecordSetsOutput::builder()
-                    .change_info(
-                        ChangeInfo::builder()
-                            .id("/change/C0MOCK")
-                            .status(ChangeStatus::Insync)
-                            .submitted_at(aws_smithy_types::DateTime::from_secs(0))
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-            })
+            .then_output(|| insync_change("/change/C0MOCK"))
     });
     let d = setup.dnssec.clone();
     let dnssec_rule = mock!(Client::get_dnssec).then_output(move || d.clone());
@@ -558,7 +561,7 @@ async fn a_delete_that_races_a_hand_edit_reads_again_and_deletes_the_new_values(
         })
         .sequence()
         .http_response(|| route53_error(400, "InvalidChangeBatch", "Tried to delete resource record set [name='dev.example.com.', type='NS'] but the values provided do not match the current values"))
-        .output(|| ChangeResourceRecordSetsOutput::builder().change_info(ChangeInfo::builder().id("/change/C1").status(ChangeStatus::Insync).submitted_at(aws_smithy_types::DateTime::from_secs(0)).build().unwrap()).build())
+        .output(|| insync_change("/change/C1"))
         .build();
     let live = vec![rrset("dev.example.com.", RrType::Ns, 900, &ns_fqdn())];
     let h = harness_with(
