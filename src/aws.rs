@@ -8,6 +8,7 @@ use crate::ports::{
     AdapterError, ChildZoneReader, Connector, ParentZoneStore, SessionContext, StackReader,
     SubmittedChange,
 };
+use crate::throttle::{AccountPace, PaceHooks, ThrottleSchedule};
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
@@ -66,6 +67,9 @@ pub struct SdkConnector {
     /// though the role serves both the child zone read and the CloudFormation verification.
     assumed: Arc<Mutex<HashMap<AssumedKey, Credentials>>>,
     own_account: Arc<OnceLock<String>>,
+    throttle: ThrottleSchedule,
+    /// Per account ("" for the provider's own): what this process learnt of its rate limit.
+    paces: Arc<Mutex<HashMap<String, Arc<AccountPace>>>>,
 }
 
 impl SdkConnector {
@@ -76,7 +80,24 @@ impl SdkConnector {
             assume_role_patience: ASSUME_ROLE_PATIENCE,
             assumed: Arc::default(),
             own_account: Arc::default(),
+            throttle: ThrottleSchedule::ROUTE53,
+            paces: Arc::default(),
         }
+    }
+
+    /// Tests shorten the throttling backoff this way.
+    pub fn with_throttle_schedule(mut self, schedule: ThrottleSchedule) -> Self {
+        self.throttle = schedule;
+        self
+    }
+
+    fn pace(&self, role: Option<&RoleSpec>) -> Arc<AccountPace> {
+        let account = role.map(|r| r.account.clone()).unwrap_or_default();
+        let mut paces = self.paces.lock().unwrap_or_else(|p| p.into_inner());
+        paces
+            .entry(account)
+            .or_insert_with(|| AccountPace::new(self.throttle))
+            .clone()
     }
 
     /// The provider's account when it is known without asking STS (in Lambda: from the
@@ -122,9 +143,12 @@ impl SdkConnector {
         which: &'static str,
     ) -> Result<Route53, AdapterError> {
         let counter = CallCounter(session.route53_calls.clone());
+        let pace = self.pace(role);
         let mut config = aws_sdk_route53::config::Builder::from(&self.base)
             .retry_config(self.retry.clone())
             .retry_partition(route53_retry_partition())
+            .retry_classifier(PaceHooks(pace.clone()))
+            .interceptor(PaceHooks(pace.clone()))
             .interceptor(counter);
         if let Some(role) = role {
             config = config.credentials_provider(self.credentials(role, session, which).await?);
@@ -132,6 +156,7 @@ impl SdkConnector {
         Ok(Route53 {
             client: aws_sdk_route53::Client::from_conf(config.build()),
             account: which,
+            pace: Some(pace),
         })
     }
 
@@ -314,12 +339,31 @@ impl StackReader for CloudFormation {
 pub struct Route53 {
     client: aws_sdk_route53::Client,
     account: &'static str,
+    pace: Option<Arc<AccountPace>>,
 }
 
 impl Route53 {
     /// An adapter over a ready client (tests inject mocked clients this way).
     pub fn new(client: aws_sdk_route53::Client, account: &'static str) -> Self {
-        Route53 { client, account }
+        Route53 {
+            client,
+            account,
+            pace: None,
+        }
+    }
+
+    /// The same adapter, spaced by `pace` after throttling (its client must carry the matching
+    /// `PaceHooks` as retry classifier and interceptor, as `SdkConnector`'s clients do).
+    pub fn with_pace(mut self, pace: Arc<AccountPace>) -> Self {
+        self.pace = Some(pace);
+        self
+    }
+
+    /// Waits, after throttling, until the account's next call may go out.
+    async fn paced(&self) {
+        if let Some(pace) = &self.pace {
+            pace.ready().await;
+        }
     }
 }
 
@@ -409,6 +453,7 @@ fn to_sdk(change: &Change) -> Result<aws_sdk_route53::types::Change, AdapterErro
 
 impl Route53 {
     async fn get_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
+        self.paced().await;
         let out = self
             .client
             .get_hosted_zone()
@@ -438,6 +483,7 @@ impl ChildZoneReader for Route53 {
     }
 
     async fn dnssec(&self, id: &ZoneId) -> Result<DnssecState, AdapterError> {
+        self.paced().await;
         let out = self
             .client
             .get_dnssec()
@@ -473,6 +519,7 @@ impl ParentZoneStore for Route53 {
         let mut zones = Vec::new();
         let mut next: Option<(String, Option<String>)> = Some((name.fqdn(), None));
         while let Some((dns_name, zone_id)) = next.take() {
+            self.paced().await;
             let out = self
                 .client
                 .list_hosted_zones_by_name()
@@ -512,6 +559,7 @@ impl ParentZoneStore for Route53 {
             let Some((start_name, start_type, start_id)) = start.take() else {
                 break;
             };
+            self.paced().await;
             let out = self
                 .client
                 .list_resource_record_sets()
@@ -553,6 +601,7 @@ impl ParentZoneStore for Route53 {
             ))
             .build()
             .map_err(|e| AdapterError::Other(e.to_string()))?;
+        self.paced().await;
         let out = self
             .client
             .change_resource_record_sets()
@@ -594,19 +643,14 @@ impl ParentZoneStore for Route53 {
 /// being throttled is stopped by the request's deadline guard, which answers FAILED in time.
 pub const MAX_ATTEMPTS: u32 = 100;
 
-/// Retries for every AWS client: standard mode, exponential backoff with full jitter (each delay
-/// uniform in [0, min(20 s, 1 s × 2^attempt)], so a hundred processes throttled together do not
-/// retry in lockstep), bounded by the time left before the deadline rather than by a small count.
-/// Route 53's `Throttling` and `PriorRequestNotComplete` are throttling errors; together with the
-/// Route 53 clients' retry quota (`route53_retry_partition`), which never charges for them, a
-/// request queued behind Route 53's rate limit (a StackSet rollout of hundreds of accounts into
-/// one parent zone) keeps its place until its deadline instead of failing after a few attempts.
-///
-/// The 1 s base and 20 s cap are the SDK's standard-mode defaults. Measured with `scripts/bench`
-/// (bench/README.md has the numbers): a shorter backoff (0.2 s, 8 s) finishes a 100-account
-/// rollout sooner but makes more of its calls throttled ones; a longer one, or the SDK's adaptive
-/// mode, throttles less under Route 53's token buckets but finishes later, and adaptive mode lets
-/// requests run out of time under a strict 5 requests/s limit.
+/// Retries for every AWS client: standard mode, bounded by the time left before the deadline
+/// rather than by a small count. Transient errors (5xx, timeouts, resets) back off with the SDK's
+/// full jitter, each delay uniform in [0, min(20 s, 1 s × 2^attempt)]. Route 53's throttling errors
+/// (`Throttling`, `PriorRequestNotComplete`) get the equal-jitter backoff and the per-account spacing
+/// of `crate::throttle` instead; with the Route 53 clients' retry quota (`route53_retry_partition`),
+/// which never charges for them, a request queued behind Route 53's rate limit (a StackSet rollout
+/// of hundreds of accounts into one parent zone) keeps its place until its deadline instead of
+/// failing after a few attempts. The retry settings tried are in bench/README.md.
 pub fn retry_config() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(MAX_ATTEMPTS)

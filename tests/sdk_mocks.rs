@@ -22,9 +22,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use subdomain_delegation::aws::{CloudFormation, Route53};
 use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::domain::name::DnsName;
 use subdomain_delegation::domain::properties::RoleSpec;
+use subdomain_delegation::domain::properties::ZoneId;
 use subdomain_delegation::handler::Provider;
-use subdomain_delegation::ports::{AdapterError, Connector, SessionContext};
+use subdomain_delegation::ports::{AdapterError, Connector, ParentZoneStore, SessionContext};
+use subdomain_delegation::throttle::{AccountPace, PaceHooks, ThrottleSchedule};
 use support::{Driver, Receiver};
 use tokio::time::Instant;
 
@@ -618,4 +621,113 @@ async fn a_refused_change_batch_on_create_answers_the_marker() {
         format!("failed-create:{}", event["RequestId"].as_str().unwrap())
     );
     assert_eq!(h.receiver.puts().len(), 1);
+}
+
+/// The parent adapter as `SdkConnector` builds it (retry settings, pace hooks), over a mock. The
+/// tests run on tokio's paused clock, so the SDK's retry sleeps and the pacing pass at once and
+/// the time they asked for is what `Instant::elapsed` reports.
+fn paced_parent(rules: &[&Rule], pace: &Arc<AccountPace>) -> Route53 {
+    let hooks = PaceHooks(pace.clone());
+    let client = mock_client!(aws_sdk_route53, RuleMode::Sequential, rules, move |b| b
+        .retry_config(subdomain_delegation::aws::retry_config())
+        .retry_classifier(hooks.clone())
+        .interceptor(hooks.clone()));
+    Route53::new(client, "parent").with_pace(pace.clone())
+}
+
+const TEST_SCHEDULE: ThrottleSchedule = ThrottleSchedule {
+    base: Duration::from_secs(4),
+    cap: Duration::from_secs(10),
+    spacing: Duration::from_millis(205),
+    memory: Duration::from_secs(60),
+};
+
+fn empty_listing() -> ListResourceRecordSetsOutput {
+    ListResourceRecordSetsOutput::builder()
+        .set_resource_record_sets(Some(vec![]))
+        .is_truncated(false)
+        .max_items(300)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttled_calls_back_off_with_equal_jitter_then_space_the_next_call() {
+    let throttled_twice = mock!(Client::get_hosted_zone)
+        .sequence()
+        .http_response(|| route53_error(400, "Throttling", "Rate exceeded"))
+        .times(2)
+        .output(|| zone(PARENT, "example.com."))
+        .build();
+    let list = mock!(Client::list_resource_record_sets).then_output(empty_listing);
+    let pace = AccountPace::new(TEST_SCHEDULE);
+    let parent = paced_parent(&[&throttled_twice, &list], &pace);
+    let zone_id = ZoneId::parse(PARENT).unwrap();
+
+    let start = Instant::now();
+    ParentZoneStore::hosted_zone(&parent, &zone_id)
+        .await
+        .unwrap();
+    assert_eq!(throttled_twice.num_calls(), 3);
+    // Equal jitter: [m/2, m] with m = 4 s, then 8 s; never an immediate retry.
+    let waited = start.elapsed();
+    assert!(
+        (Duration::from_secs(6)..=Duration::from_secs(12)).contains(&waited),
+        "{waited:?}"
+    );
+
+    // The account has throttled this process: the next call waits one token's worth of time.
+    let before = Instant::now();
+    parent
+        .records_at_and_below(&zone_id, &DnsName::parse("dev.example.com").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(list.num_calls(), 1);
+    let spaced = before.elapsed();
+    assert!(
+        (TEST_SCHEDULE.spacing..Duration::from_secs(1)).contains(&spaced),
+        "{spaced:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn unthrottled_calls_go_back_to_back() {
+    let zone_rule = mock!(Client::get_hosted_zone).then_output(|| zone(PARENT, "example.com."));
+    let list = mock!(Client::list_resource_record_sets).then_output(empty_listing);
+    let pace = AccountPace::new(TEST_SCHEDULE);
+    let parent = paced_parent(&[&zone_rule, &list], &pace);
+    let zone_id = ZoneId::parse(PARENT).unwrap();
+    let start = Instant::now();
+    ParentZoneStore::hosted_zone(&parent, &zone_id)
+        .await
+        .unwrap();
+    parent
+        .records_at_and_below(&zone_id, &DnsName::parse("dev.example.com").unwrap())
+        .await
+        .unwrap();
+    assert_eq!((zone_rule.num_calls(), list.num_calls()), (1, 1));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn other_retryable_errors_keep_the_sdk_backoff() {
+    let unavailable_once = mock!(Client::get_hosted_zone)
+        .sequence()
+        .http_response(|| route53_error(503, "ServiceUnavailable", "try again"))
+        .output(|| zone(PARENT, "example.com."))
+        .build();
+    let pace = AccountPace::new(TEST_SCHEDULE);
+    let parent = paced_parent(&[&unavailable_once], &pace);
+    let start = Instant::now();
+    ParentZoneStore::hosted_zone(&parent, &ZoneId::parse(PARENT).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(unavailable_once.num_calls(), 2);
+    // Full jitter from the 1 s base: at most 1 s, and no spacing afterwards (not a throttle).
+    assert!(
+        start.elapsed() <= Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(pace.wait_at(Instant::now()), Duration::ZERO);
 }
