@@ -60,6 +60,8 @@ TARGETS = {
     "parent_calls": 3,
     "child_calls": 2,
     "wall_over_floor": 1.3,
+    # The issue sets the wall-time target for the 100-account rollout; other sizes are reported.
+    "wall_target_n": 100,
     "throttled_share": 0.5,
 }
 
@@ -727,15 +729,15 @@ def report(single, rollouts, quick, binary):
     if rollouts:
         add(f"### Rollout: N accounts send a Create into one parent zone at once (deadline {TIMEOUT_S} s each)")
         add("")
-        add("| provider | limit | N | SUCCESS | FAILED | no answer | late | records | wall | floor | wall/floor | Route 53 calls | throttled | AssumeRole |")
-        add("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+        add("| provider | limit | N | SUCCESS | FAILED | no answer | late | records | wall | floor | wall/floor | Route 53 calls | per request | throttled | AssumeRole |")
+        add("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in rollouts:
             ratio = f"{r['wall_over_floor']:.2f}×" if r["wall_over_floor"] else "–"
             records = f"{r['records_present']}/{r['records_expected']}" + (f" +{r['records_extra']}" if r["records_extra"] else "")
             add(f"| {'subdomain-delegation' if r['who'] == 'ours' else 'CDK handler'} | {r['mode']} | {r['n']} | "
                 f"{r['success']} | {r['failed']} | {r['unanswered']} | {r['late']} | {records} | "
                 f"{r['wall_s']:.1f} s | {r['floor_s']:.1f} s | {ratio} | {r['route53_calls']} | "
-                f"{r['route53_throttled']} ({r['throttled_share'] * 100:.0f}%) | {r['assume_role']} |")
+                f"{r['route53_calls'] / r['n']:.1f} | {r['route53_throttled']} ({r['throttled_share'] * 100:.0f}%) | {r['assume_role']} |")
         add("")
         add("Floor: the parent-account Route 53 calls that succeeded (the calls the work needs) ÷ the rate "
             "(strict: 5/s, no burst; buckets: the first 50 free, then 10/s). Wall: from the first process "
@@ -757,7 +759,9 @@ def report(single, rollouts, quick, binary):
                 ("exact records", r["records_present"] == r["n"] and r["records_extra"] == 0),
                 (f"throttled < {TARGETS['throttled_share'] * 100:.0f}%", r["throttled_share"] < TARGETS["throttled_share"]),
             ]
-            if r["wall_over_floor"] is None:
+            if r["n"] != TARGETS["wall_target_n"]:
+                pass
+            elif r["wall_over_floor"] is None:
                 checks.append(("wall: no floor (the burst covers every call)", True))
             else:
                 checks.append((f"wall ≤ {TARGETS['wall_over_floor']}× floor",
@@ -820,7 +824,20 @@ def main():
     ap.add_argument("--cdk-rollout", default="strict:100", help="MODE:N for the CDK rollout, or 'none'")
     ap.add_argument("--only", choices=["single", "rollout", "all"], default="all")
     ap.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite results.md and rollout.png from OUT/results.json without measuring")
     args = ap.parse_args()
+
+    if args.render_only:
+        with open(os.path.join(args.out, "results.json")) as f:
+            results = json.load(f)
+        text = report(results["single"], results["rollouts"], results["quick"], args.binary)
+        with open(os.path.join(args.out, "results.md"), "w") as f:
+            f.write(text)
+        if results["rollouts"]:
+            plot(results["rollouts"], os.path.join(args.out, "rollout.png"))
+        print(text)
+        return 0
 
     tools = {"binary": args.binary, "zip": args.zip, "moto_server": args.moto_server, "python": sys.executable}
     os.makedirs(args.out, exist_ok=True)
