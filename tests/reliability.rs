@@ -246,9 +246,11 @@ async fn access_denied_while_the_role_propagates_then_success() {
     assert!(denied.len() >= 3, "AssumeRole was retried: {calls:?}");
     let first = denied[0]["t"].as_f64().unwrap();
     let last = denied.last().unwrap()["t"].as_f64().unwrap();
+    // Pauses grow to 4 s with ±50% jitter, so the last refusal falls up to 6 s before the window
+    // closes, and the first comes after the process has started.
     assert!(
-        last - first > 15.0,
-        "refusals kept being retried for most of 20 s: {calls:?}"
+        last - first > 10.0,
+        "refusals kept being retried across the 20 s window: {calls:?}"
     );
     assert_eq!(calls.last().unwrap()["status"], 200);
     assert!(
