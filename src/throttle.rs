@@ -67,7 +67,10 @@ impl ThrottleSchedule {
 struct PaceState {
     last_accepted: Option<Instant>,
     last_throttled: Option<Instant>,
-    /// The attempt number of the call in flight (the SDK's count, 1-based).
+    /// The attempt number of the call in flight (the SDK's count, 1-based). Calls to one account
+    /// are sequential within a request, except the child and parent reads when both use the
+    /// provider's own account; there the delay may follow the other call's count, which only
+    /// changes its length.
     attempt: u32,
 }
 
