@@ -67,7 +67,6 @@ pub struct SdkConnector {
     /// though the role serves both the child zone read and the CloudFormation verification.
     assumed: Arc<Mutex<HashMap<AssumedKey, Credentials>>>,
     own_account: Arc<OnceLock<String>>,
-    throttle: ThrottleSchedule,
     /// Per account ("" for the provider's own): what this process learnt of its rate limit.
     paces: Arc<Mutex<HashMap<String, Arc<AccountPace>>>>,
 }
@@ -80,15 +79,8 @@ impl SdkConnector {
             assume_role_patience: ASSUME_ROLE_PATIENCE,
             assumed: Arc::default(),
             own_account: Arc::default(),
-            throttle: ThrottleSchedule::ROUTE53,
             paces: Arc::default(),
         }
-    }
-
-    /// Tests shorten the throttling backoff this way.
-    pub fn with_throttle_schedule(mut self, schedule: ThrottleSchedule) -> Self {
-        self.throttle = schedule;
-        self
     }
 
     fn pace(&self, role: Option<&RoleSpec>) -> Arc<AccountPace> {
@@ -96,7 +88,7 @@ impl SdkConnector {
         let mut paces = self.paces.lock().unwrap_or_else(|p| p.into_inner());
         paces
             .entry(account)
-            .or_insert_with(|| AccountPace::new(self.throttle))
+            .or_insert_with(|| AccountPace::new(ThrottleSchedule::ROUTE53))
             .clone()
     }
 
@@ -638,10 +630,11 @@ impl ParentZoneStore for Route53 {
     }
 }
 
-/// How many times one SDK call may be tried. Not what bounds a request: at the standard backoff
-/// (full jitter, capped at 20 s) 100 attempts outlast Lambda's 900 s maximum, so a call that keeps
-/// being throttled is stopped by the request's deadline guard, which answers FAILED in time.
-pub const MAX_ATTEMPTS: u32 = 100;
+/// How many times one SDK call may be tried. Not what bounds a request: a throttled call waits at
+/// least 7.5 s between attempts once its backoff is capped, so 150 attempts outlast Lambda's 900 s
+/// maximum, and a call that keeps being throttled is stopped by the request's deadline guard,
+/// which answers FAILED in time.
+pub const MAX_ATTEMPTS: u32 = 150;
 
 /// Retries for every AWS client: standard mode, bounded by the time left before the deadline
 /// rather than by a small count. Transient errors (5xx, timeouts, resets) back off with the SDK's
