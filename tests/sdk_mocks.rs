@@ -52,6 +52,16 @@ fn route53_error(status: u16, code: &str, message: &str) -> aws_smithy_runtime_a
     )
 }
 
+/// A one-page ListResourceRecordSets answer.
+fn listing(records: Vec<ResourceRecordSet>) -> ListResourceRecordSetsOutput {
+    ListResourceRecordSetsOutput::builder()
+        .set_resource_record_sets(Some(records))
+        .is_truncated(false)
+        .max_items(300)
+        .build()
+        .unwrap()
+}
+
 /// A ChangeResourceRecordSets answer that is already INSYNC.
 fn insync_change(id: &str) -> ChangeResourceRecordSetsOutput {
     ChangeResourceRecordSetsOutput::builder()
@@ -221,14 +231,8 @@ async fn harness_with(setup: Setup, change_rule: Option<Rule>) -> Harness {
     let child_zone_rule =
         mock!(Client::get_hosted_zone).then_output(|| zone(CHILD, "dev.example.com"));
     let live = setup.live.clone();
-    let list_rule = mock!(Client::list_resource_record_sets).then_output(move || {
-        ListResourceRecordSetsOutput::builder()
-            .set_resource_record_sets(Some(live.clone()))
-            .is_truncated(false)
-            .max_items(300)
-            .build()
-            .unwrap()
-    });
+    let list_rule =
+        mock!(Client::list_resource_record_sets).then_output(move || listing(live.clone()));
     let change_rule = change_rule.unwrap_or_else(|| {
         mock!(Client::change_resource_record_sets)
             .match_requests(move |req| {
@@ -508,14 +512,7 @@ async fn a_child_role_without_getdnssec_is_told_what_to_grant() {
     );
     let parent_zone_rule =
         mock!(Client::get_hosted_zone).then_output(|| zone(PARENT, "example.com"));
-    let list_rule = mock!(Client::list_resource_record_sets).then_output(|| {
-        ListResourceRecordSetsOutput::builder()
-            .set_resource_record_sets(Some(vec![]))
-            .is_truncated(false)
-            .max_items(300)
-            .build()
-            .unwrap()
-    });
+    let list_rule = mock!(Client::list_resource_record_sets).then_output(|| listing(vec![]));
     let no_change = mock!(Client::change_resource_record_sets)
         .then_output(|| ChangeResourceRecordSetsOutput::builder().build());
     let parent = mock_client!(
@@ -642,15 +639,6 @@ const TEST_SCHEDULE: ThrottleSchedule = ThrottleSchedule {
     memory: Duration::from_secs(60),
 };
 
-fn empty_listing() -> ListResourceRecordSetsOutput {
-    ListResourceRecordSetsOutput::builder()
-        .set_resource_record_sets(Some(vec![]))
-        .is_truncated(false)
-        .max_items(300)
-        .build()
-        .unwrap()
-}
-
 #[tokio::test(start_paused = true)]
 async fn throttled_calls_back_off_with_equal_jitter_then_space_the_next_call() {
     let throttled_twice = mock!(Client::get_hosted_zone)
@@ -659,7 +647,7 @@ async fn throttled_calls_back_off_with_equal_jitter_then_space_the_next_call() {
         .times(2)
         .output(|| zone(PARENT, "example.com."))
         .build();
-    let list = mock!(Client::list_resource_record_sets).then_output(empty_listing);
+    let list = mock!(Client::list_resource_record_sets).then_output(|| listing(vec![]));
     let pace = AccountPace::new(TEST_SCHEDULE);
     let parent = paced_parent(&[&throttled_twice, &list], &pace);
     let zone_id = ZoneId::parse(PARENT).unwrap();
@@ -693,7 +681,7 @@ async fn throttled_calls_back_off_with_equal_jitter_then_space_the_next_call() {
 #[tokio::test(start_paused = true)]
 async fn unthrottled_calls_go_back_to_back() {
     let zone_rule = mock!(Client::get_hosted_zone).then_output(|| zone(PARENT, "example.com."));
-    let list = mock!(Client::list_resource_record_sets).then_output(empty_listing);
+    let list = mock!(Client::list_resource_record_sets).then_output(|| listing(vec![]));
     let pace = AccountPace::new(TEST_SCHEDULE);
     let parent = paced_parent(&[&zone_rule, &list], &pace);
     let zone_id = ZoneId::parse(PARENT).unwrap();
