@@ -26,23 +26,13 @@ impl Cfn {
     async fn new() -> Cfn {
         let w = World::new().await;
         // Records of other owners, some sorting right next to the delegated name.
-        for (name, rtype, value) in [
+        w.add_foreign_records(&[
             ("www.example.com", "A", "192.0.2.10"),
             ("dev-x.example.com", "TXT", "\"not ours\""),
             ("ops.example.com", "NS", "ns1.elsewhere.example.net"),
             ("xdev.example.com", "CNAME", "www.example.com"),
-        ] {
-            change_record(
-                &w.parent,
-                &w.parent_zone,
-                ChangeAction::Create,
-                name,
-                rtype,
-                300,
-                &[value],
-            )
-            .await;
-        }
+        ])
+        .await;
         let baseline = w.parent_records().await;
         let proxy = FaultProxy::start(&w.moto.endpoint);
         let receiver = Receiver::start().await;

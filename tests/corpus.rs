@@ -5,7 +5,6 @@
 
 mod support;
 
-use aws_sdk_route53::types::ChangeAction;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -171,21 +170,11 @@ struct Findings {
 async fn run_cases(cases: &[Case]) -> Findings {
     let w = World::new().await;
     let child2 = create_zone(&w.child, "test.example.com").await;
-    for (name, rtype, value) in [
+    w.add_foreign_records(&[
         ("www.example.com", "A", "192.0.2.10"),
         ("ops.example.com", "NS", "ns1.elsewhere.example.net"),
-    ] {
-        change_record(
-            &w.parent,
-            &w.parent_zone,
-            ChangeAction::Create,
-            name,
-            rtype,
-            300,
-            &[value],
-        )
-        .await;
-    }
+    ])
+    .await;
     let parent_before = w.parent_records().await;
     let child_before = records(&w.child, &child2).await;
     let proxy = FaultProxy::start(&w.moto.endpoint);

@@ -582,6 +582,22 @@ impl World {
     pub async fn delegations(&self) -> Vec<Rec> {
         delegations(&self.parent, &self.parent_zone, "example.com").await
     }
+
+    /// Creates records of other owners in the parent zone: (name, type, value), TTL 300.
+    pub async fn add_foreign_records(&self, records: &[(&str, &str, &str)]) {
+        for (name, rtype, value) in records {
+            change_record(
+                &self.parent,
+                &self.parent_zone,
+                ChangeAction::Create,
+                name,
+                rtype,
+                300,
+                &[value],
+            )
+            .await;
+        }
+    }
 }
 
 // The packaged binary and the fault proxy (reliability tests).
