@@ -1,6 +1,8 @@
 //! SDK adapters: STS role assumption and the two Route 53 adapters (child zone reader, parent zone store).
 
-use crate::domain::authority::ResourceState;
+use crate::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND;
+use crate::domain::authority::{ResourceState, StackEvent};
+use crate::domain::guardrail::ChangeRefusal;
 use crate::domain::name::DnsName;
 use crate::domain::plan::{Action, Change, DnssecState, KeySigningKey, LiveRecord, Zone};
 use crate::domain::properties::{RoleSpec, ZoneId};
@@ -69,6 +71,7 @@ pub struct SdkConnector {
     own_account: Arc<OnceLock<String>>,
     /// Per account ("" for the provider's own): what this process learnt of its rate limit.
     paces: Arc<Mutex<HashMap<String, Arc<AccountPace>>>>,
+    schedule: ThrottleSchedule,
 }
 
 impl SdkConnector {
@@ -80,7 +83,14 @@ impl SdkConnector {
             assumed: Arc::default(),
             own_account: Arc::default(),
             paces: Arc::default(),
+            schedule: ThrottleSchedule::for_rate(DEFAULT_ROUTE53_REQUESTS_PER_SECOND),
         }
+    }
+
+    /// Paces calls after a throttle by this Route 53 request rate (the account's quota).
+    pub fn with_requests_per_second(mut self, requests_per_second: u32) -> Self {
+        self.schedule = ThrottleSchedule::for_rate(requests_per_second);
+        self
     }
 
     fn pace(&self, role: Option<&RoleSpec>) -> Arc<AccountPace> {
@@ -88,7 +98,7 @@ impl SdkConnector {
         let mut paces = self.paces.lock().unwrap_or_else(|p| p.into_inner());
         paces
             .entry(account)
-            .or_insert_with(|| AccountPace::new(ThrottleSchedule::ROUTE53))
+            .or_insert_with(|| AccountPace::new(self.schedule))
             .clone()
     }
 
@@ -307,7 +317,37 @@ impl StackReader for CloudFormation {
                 .map(|s| s.as_str().to_owned())
                 .unwrap_or_default(),
             physical_id: detail.physical_resource_id().map(str::to_owned),
+            resource_type: detail.resource_type().unwrap_or_default().to_owned(),
         })
+    }
+
+    async fn events(
+        &self,
+        stack_id: &str,
+        next_token: Option<String>,
+    ) -> Result<(Vec<StackEvent>, Option<String>), AdapterError> {
+        let out = self
+            .client
+            .describe_stack_events()
+            .stack_name(stack_id)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeStackEvents", e))?;
+        let events = out
+            .stack_events()
+            .iter()
+            .map(|e| StackEvent {
+                logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+                physical_id: e.physical_resource_id().map(str::to_owned),
+                resource_type: e.resource_type().map(str::to_owned),
+                status: e
+                    .resource_status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        Ok((events, out.next_token().map(str::to_owned)))
     }
 
     async fn stack_status(&self, stack_id: &str) -> Result<String, AdapterError> {
@@ -379,9 +419,24 @@ where
         | "UnrecognizedClientException"
         | "SignatureDoesNotMatch"
         | "IncompleteSignature" => AdapterError::AccessDenied(message),
-        "InvalidChangeBatch" | "InvalidInput" => AdapterError::Rejected(message),
+        "InvalidChangeBatch" if is_stale_batch(&message) => AdapterError::Conflict(message),
+        "InvalidChangeBatch" | "InvalidInput" => {
+            AdapterError::Refused(ChangeRefusal::from_message(message))
+        }
         _ => AdapterError::Other(message),
     }
+}
+
+/// Route 53's words for a DELETE (or CREATE) that no longer matches the live records: the record
+/// changed between our read and our write, which a fresh read resolves. Anything else in an
+/// `InvalidChangeBatch` (a guardrail, a malformed value) would be refused again.
+fn is_stale_batch(message: &str) -> bool {
+    const STALE: &[&str] = &[
+        "but it was not found",
+        "values provided do not match the current values",
+        "but it already exists",
+    ];
+    STALE.iter().any(|s| message.contains(s))
 }
 
 fn zone_from(

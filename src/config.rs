@@ -1,6 +1,34 @@
-//! Settings read once from the environment at start.
+//! Settings read once from the environment at start (docs/design.md, "Configuration").
 
 use crate::domain::authority::{Policy, PolicyError};
+use crate::domain::properties::role_arn_account;
+use std::net::IpAddr;
+
+/// Route 53's documented default request rate per account since 30 July 2026 (account bucket:
+/// burst 50, refill 10/s; each action's own bucket the same).
+pub const DEFAULT_ROUTE53_REQUESTS_PER_SECOND: u32 = 10;
+/// The largest rate accepted: far above any quota Route 53 grants, so a typo is caught.
+const MAX_ROUTE53_REQUESTS_PER_SECOND: u32 = 10_000;
+/// The services the function calls, as the SDK names their endpoint variables
+/// (`AWS_ENDPOINT_URL_<SERVICE>`).
+const ENDPOINT_SERVICES: &[&str] = &["ROUTE_53", "STS", "CLOUDFORMATION"];
+
+/// Why the function refuses to start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(
+        "DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION=true is honoured only against a local emulator, but {0}; remove the variable (the shipped templates never set it)"
+    )]
+    UnsafeSkip(String),
+    #[error("DELEGATION_PARENT_ROLE_ARNS is invalid: {0}")]
+    ParentRoles(String),
+    #[error(
+        "DELEGATION_ROUTE53_REQUESTS_PER_SECOND must be a whole number from 1 to {MAX_ROUTE53_REQUESTS_PER_SECOND}, not {0:?}"
+    )]
+    Rate(String),
+}
 
 /// Settings of the running provider.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -15,28 +43,49 @@ pub struct Config {
     pub allow_loopback_response_url: bool,
     /// The region the provider runs in (`AWS_REGION`), which decides the partition.
     pub region: String,
+    /// `DELEGATION_PARENT_ROLE_ARNS`: the only roles a request's `ParentRoleArn` may name.
+    pub parent_roles: Vec<String>,
+    /// `DELEGATION_ROUTE53_REQUESTS_PER_SECOND`: the parent account's Route 53 request rate, which
+    /// sets the spacing of calls after a throttle (`crate::throttle`).
+    pub route53_requests_per_second: u32,
 }
 
 impl Config {
-    /// Fails on an invalid `DELEGATION_POLICY`, so the function stops at start, not at the first
-    /// request.
-    pub fn from_env() -> Result<Self, PolicyError> {
-        let flag = |name: &str| {
-            std::env::var(name)
-                .map(|v| v.eq_ignore_ascii_case("true"))
-                .unwrap_or(false)
-        };
-        let policy = match std::env::var("DELEGATION_POLICY") {
-            Ok(json) if !json.trim().is_empty() => Some(Policy::parse(&json)?),
+    /// Fails on a setting that would make the function unsafe or wrong (an invalid
+    /// `DELEGATION_POLICY`, the verification switch outside an emulator …), so the function stops
+    /// at start, not at the first request.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let flag = |name: &str| var(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let policy = match var("DELEGATION_POLICY") {
+            Some(json) if !json.trim().is_empty() => Some(Policy::parse(&json)?),
             _ => None,
+        };
+        let skip_request_verification = flag("DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION");
+        if skip_request_verification {
+            every_endpoint_is_loopback(&var).map_err(ConfigError::UnsafeSkip)?;
+        }
+        let route53_requests_per_second = match var("DELEGATION_ROUTE53_REQUESTS_PER_SECOND") {
+            Some(text) if !text.trim().is_empty() => text
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|r| (1..=MAX_ROUTE53_REQUESTS_PER_SECOND).contains(r))
+                .ok_or(ConfigError::Rate(text))?,
+            _ => DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
         };
         Ok(Config {
             policy,
-            skip_request_verification: flag("DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION"),
+            skip_request_verification,
             allow_loopback_response_url: flag("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL"),
-            region: std::env::var("AWS_REGION")
-                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|_| "us-east-1".into()),
+            region: var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| "us-east-1".into()),
+            parent_roles: parent_roles(var("DELEGATION_PARENT_ROLE_ARNS").as_deref())?,
+            route53_requests_per_second,
         })
     }
 
@@ -46,6 +95,56 @@ impl Config {
         requested
             .map(str::to_owned)
             .unwrap_or_else(|| partition_home_region(&self.region).to_owned())
+    }
+}
+
+/// Comma-separated IAM role ARNs; empty or unset: none.
+fn parent_roles(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|arn| !arn.is_empty())
+        .map(|arn| match role_arn_account(arn) {
+            Some(_) => Ok(arn.to_owned()),
+            None => Err(ConfigError::ParentRoles(format!(
+                "{arn:?} is not an IAM role ARN such as arn:aws:iam::111111111111:role/Name"
+            ))),
+        })
+        .collect()
+}
+
+/// Every endpoint the function uses must be set (the SDK's endpoint variables) to an address on
+/// this machine: the verification switch must never reach real AWS.
+fn every_endpoint_is_loopback(var: &impl Fn(&str) -> Option<String>) -> Result<(), String> {
+    if var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return Err("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true sends every call to AWS".into());
+    }
+    for service in ENDPOINT_SERVICES {
+        let specific = format!("AWS_ENDPOINT_URL_{service}");
+        let Some((name, endpoint)) = var(&specific)
+            .map(|e| (specific.clone(), e))
+            .or_else(|| var("AWS_ENDPOINT_URL").map(|e| ("AWS_ENDPOINT_URL".to_owned(), e)))
+        else {
+            return Err(format!(
+                "neither {specific} nor AWS_ENDPOINT_URL is set, so {service} calls go to AWS"
+            ));
+        };
+        if !is_loopback_url(&endpoint) {
+            return Err(format!("{name}={endpoint:?} is not a loopback address"));
+        }
+    }
+    Ok(())
+}
+
+fn is_loopback_url(endpoint: &str) -> bool {
+    let Ok(url) = url::Url::parse(endpoint) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
     }
 }
 
@@ -86,5 +185,95 @@ mod tests {
             config("eu-west-1").sts_region(Some("eu-west-1")),
             "eu-west-1"
         );
+    }
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn the_verification_switch_works_only_against_loopback_endpoints() {
+        const SKIP: (&str, &str) = ("DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION", "true");
+        for ok in [
+            vec![SKIP, ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")],
+            vec![SKIP, ("AWS_ENDPOINT_URL", "http://localhost:5000")],
+            vec![
+                SKIP,
+                ("AWS_ENDPOINT_URL", "http://[::1]:1"),
+                ("AWS_ENDPOINT_URL_STS", "http://127.0.0.2:9"),
+            ],
+        ] {
+            let config = Config::from_lookup(lookup(&ok)).unwrap();
+            assert!(config.skip_request_verification, "{ok:?}");
+        }
+        for (bad, says) in [
+            (vec![SKIP], "neither AWS_ENDPOINT_URL_ROUTE_53 nor AWS_ENDPOINT_URL"),
+            (
+                vec![SKIP, ("AWS_ENDPOINT_URL", "https://route53.amazonaws.com")],
+                "is not a loopback address",
+            ),
+            (
+                vec![
+                    SKIP,
+                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+                    ("AWS_ENDPOINT_URL_CLOUDFORMATION", "http://10.0.0.1:5000"),
+                ],
+                "AWS_ENDPOINT_URL_CLOUDFORMATION",
+            ),
+            (
+                vec![
+                    SKIP,
+                    ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+                    ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+                ],
+                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+            ),
+            (
+                vec![SKIP, ("AWS_ENDPOINT_URL", "http://127.0.0.1.evil.example:1")],
+                "is not a loopback address",
+            ),
+        ] {
+            let e = Config::from_lookup(lookup(&bad)).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad:?}: {e}");
+            assert!(e.contains("honoured only against a local emulator"), "{e}");
+        }
+        // Without the switch, endpoints are the SDK's business.
+        assert!(Config::from_lookup(lookup(&[])).is_ok());
+    }
+
+    #[test]
+    fn parent_roles_and_pacing_are_read_and_checked() {
+        let config = Config::from_lookup(lookup(&[(
+            "DELEGATION_PARENT_ROLE_ARNS",
+            " arn:aws:iam::111111111111:role/a , arn:aws:iam::222222222222:role/b,",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.parent_roles,
+            vec![
+                "arn:aws:iam::111111111111:role/a",
+                "arn:aws:iam::222222222222:role/b"
+            ]
+        );
+        assert_eq!(
+            config.route53_requests_per_second,
+            DEFAULT_ROUTE53_REQUESTS_PER_SECOND
+        );
+        assert!(
+            Config::from_lookup(lookup(&[("DELEGATION_PARENT_ROLE_ARNS", "not-an-arn")]))
+                .is_err()
+        );
+        let rate = |v: &str| {
+            Config::from_lookup(lookup(&[("DELEGATION_ROUTE53_REQUESTS_PER_SECOND", v)]))
+                .map(|c| c.route53_requests_per_second)
+        };
+        assert_eq!(rate("25"), Ok(25));
+        for bad in ["0", "-1", "2.5", "ten", "10001"] {
+            assert!(rate(bad).is_err(), "{bad}");
+        }
     }
 }

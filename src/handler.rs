@@ -6,15 +6,16 @@ use crate::cfn::responder::{Responder, check_response_url, redact};
 use crate::cfn::response::{Answer, body, failed_create_id};
 use crate::config::Config;
 use crate::domain::authority::{
-    Claim, Denial, Policy, StackRef, Verdict, check_child_role, check_name, verify_cleanup,
-    verify_resource,
+    CLEANUP_STATUSES, Claim, Denial, EventScan, Policy, StackRef, Verdict, check_child_role,
+    check_name, check_parent_role, scan_events, verify_cleanup, verify_resource, zone_account,
 };
+use crate::domain::guardrail::ChangeRefusal;
 use crate::domain::name::DnsName;
 use crate::domain::plan::{
     DeletePlan, Desired, Identity, Mode, Refusal, Zone, check_names, desired_ds, plan_delete,
     plan_upsert,
 };
-use crate::domain::properties::{DnssecMode, ParentZoneRef, Properties, PropertyError};
+use crate::domain::properties::{DnssecMode, ParentZoneRef, Properties, PropertyError, ZoneId};
 use crate::ports::{
     AdapterError, ChildZoneReader, Connector, ParentZoneStore, SessionContext, StackReader,
 };
@@ -27,8 +28,12 @@ use tokio::time::Instant;
 
 /// The guard answers FAILED this long before the Lambda deadline…
 pub const GUARD_MARGIN: Duration = Duration::from_secs(10);
-/// …and no answer is PUT later than this before it (contract §6: at least 5 s).
+/// …and no answer is PUT later than this before it (docs/design.md, "The answer": at least 5 s).
 pub const ANSWER_MARGIN: Duration = Duration::from_secs(5);
+/// How often a Delete reads the record again when it changed between the read and the DELETE.
+const DELETE_ATTEMPTS: u32 = 3;
+/// How many pages of a stack's events (100 each) a cleanup Delete reads for its replaced ID.
+const MAX_EVENT_PAGES: u32 = 20;
 
 /// Why a request failed; the message is the first sentence of the Reason.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +46,10 @@ enum Failure {
     Aws(#[from] AdapterError),
     #[error("{0}")]
     Denied(#[from] Denial),
+    #[error("{refusal}")]
+    ChangeRefused {
+        refusal: ChangeRefusal,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -80,15 +89,17 @@ impl Progress {
     }
 }
 
-/// The verified requester: the provider's own account and the stack that asks.
+/// The verified requester: the provider's own account, the stack that asks and the account
+/// whose zone it delegates to.
 struct Requester {
     own_account: String,
     stack: StackRef,
+    zone_account: String,
 }
 
 impl Requester {
     fn may_delegate(&self, policy: Option<&Policy>, name: &DnsName) -> Result<(), Denial> {
-        check_name(policy, &self.own_account, &self.stack.account, name)
+        check_name(policy, &self.own_account, &self.zone_account, name)
     }
 }
 
@@ -200,9 +211,14 @@ impl<C: Connector> Provider<C> {
             }
         };
         let identity = progress.identity();
+        let stack = StackRef::parse(&envelope.stack_id);
         tracing::info!(
             summary = true,
             request_type = kind,
+            requesting_account = stack.as_ref().map(|s| s.account.as_str()).unwrap_or_default(),
+            region = stack.as_ref().map(|s| s.region.as_str()).unwrap_or_default(),
+            stack_name = stack.as_ref().map(|s| s.name.as_str()).unwrap_or_default(),
+            request_id = %for_log(&envelope.request_id, 256),
             logical_id = %for_log(&envelope.logical_resource_id, 256),
             name = identity.as_ref().map(|i| i.name.to_string()).unwrap_or_default(),
             parent_zone = identity.as_ref().map(|i| i.parent_zone_id.to_string()).unwrap_or_default(),
@@ -267,17 +283,25 @@ impl<C: Connector> Provider<C> {
         session: &SessionContext,
         progress: &Progress,
     ) -> Result<Done, Failure> {
-        let (child, parent) = tokio::try_join!(
-            self.connector.child(props.child_role.as_ref(), session),
-            self.connector.parent(props.parent_role.as_ref(), session),
-        )?;
-        let (child_zone, parent_zone) = tokio::try_join!(
-            child.hosted_zone(&props.child_zone_id),
-            resolve_parent(&parent, &props.parent),
-        )
-        .map_err(|e| explain_read(e, props))?;
+        let child = self
+            .connector
+            .child(props.child_role.as_ref(), session)
+            .await?;
+        let child_zone = child
+            .hosted_zone(&props.child_zone_id)
+            .await
+            .map_err(|e| explain_read(e, props))?;
+        // The policy before any call in the parent account: a refused request costs the DNS
+        // account's Route 53 budget nothing.
+        requester.may_delegate(self.config.policy.as_ref(), &child_zone.name)?;
+        let parent = self
+            .connector
+            .parent(props.parent_role.as_ref(), session)
+            .await?;
+        let parent_zone = resolve_parent(&parent, &props.parent)
+            .await
+            .map_err(|e| explain_read(e, props))?;
         let name = check_names(&parent_zone, &child_zone, props.delegated_name.as_ref())?;
-        requester.may_delegate(self.config.policy.as_ref(), &name)?;
         let identity = Identity {
             parent_zone_id: parent_zone.id.clone(),
             name: name.clone(),
@@ -319,16 +343,15 @@ impl<C: Connector> Provider<C> {
             .await
             .map_err(|e| {
                 // A definite refusal changed nothing; a timeout or 5xx might have.
-                if matches!(e, AdapterError::AccessDenied(_) | AdapterError::Rejected(_)) {
+                if matches!(
+                    e,
+                    AdapterError::AccessDenied(_)
+                        | AdapterError::Refused(_)
+                        | AdapterError::Conflict(_)
+                ) {
                     progress.changed_route53.store(false, Ordering::SeqCst);
                 }
-                match e {
-                    AdapterError::AccessDenied(m) => AdapterError::AccessDenied(format!(
-                        "{m}; the provider's role (or ParentRoleArn) needs route53:ChangeResourceRecordSets on {} for NS and DS records",
-                        parent_zone.id
-                    )),
-                    other => other,
-                }
+                change_failure(e, &parent_zone.id)
             })?;
         if props.wait_for_sync && !change.insync {
             let left = progress.wait_budget();
@@ -406,7 +429,7 @@ impl<C: Connector> Provider<C> {
             .await;
         let manage_ds = props.dnssec != DnssecMode::Off;
         // Re-read and retry when the record changed between our read and our DELETE.
-        for attempt in 1..=3 {
+        for attempt in 1..=DELETE_ATTEMPTS {
             let live = parent
                 .records_at_and_below(&parent_zone.id, &identity.name)
                 .await?;
@@ -443,18 +466,20 @@ impl<C: Connector> Provider<C> {
                         "deleted"
                     }));
                 }
-                Err(AdapterError::Rejected(why)) if attempt < 3 => {
+                Err(AdapterError::Conflict(why)) if attempt < DELETE_ATTEMPTS => {
                     tracing::warn!(%why, attempt, "the record changed while deleting it; reading it again");
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(change_failure(e, &parent_zone.id)),
             }
         }
         unreachable!("the loop returns on its last attempt")
     }
 
-    /// Contract §8: the requesting account is the stack's, confirmed with CloudFormation in that
-    /// account; a stack in another account may only use a child role in its own account (and,
-    /// when the name is already known, only a name the policy allots it).
+    /// docs/design.md, "Who may ask": the requesting account is the stack's, confirmed with
+    /// CloudFormation in that account; a stack in another account may only use a child role in
+    /// its own account; the zone's account must be allotted the name (checked here when the name
+    /// is already known, else as soon as the child zone is read). The cheapest refusals come
+    /// first, and all of them before any call in the parent account.
     async fn verify_requester(
         &self,
         request: &Request,
@@ -464,11 +489,16 @@ impl<C: Connector> Provider<C> {
         name: Option<&DnsName>,
     ) -> Result<Requester, Failure> {
         let envelope = &request.envelope;
+        check_parent_role(&self.config.parent_roles, props.parent_role.as_ref())?;
         let stack = StackRef::parse(&envelope.stack_id)
             .ok_or_else(|| Denial::BadStackId(envelope.stack_id.chars().take(120).collect()))?;
         let own_account = self.connector.own_account(session).await?;
         check_child_role(&own_account, &stack.account, props.child_role.as_ref())?;
-        let requester = Requester { own_account, stack };
+        let requester = Requester {
+            zone_account: zone_account(&stack.account, props.child_role.as_ref()).to_owned(),
+            own_account,
+            stack,
+        };
         if let Some(name) = name {
             requester.may_delegate(self.config.policy.as_ref(), name)?;
         }
@@ -478,10 +508,31 @@ impl<C: Connector> Provider<C> {
             );
             return Ok(requester);
         }
+        if let Verdict::Refused(why) = self.stack_verdict(request, props, session, claim, &requester).await? {
+            let stack = &requester.stack;
+            return Err(Denial::Unverified(format!(
+                "stack {} in account {} does not show this request in progress: {why}",
+                stack.name, stack.account
+            ))
+            .into());
+        }
+        Ok(requester)
+    }
+
+    /// What CloudFormation in the stack's account says of the request's resource.
+    async fn stack_verdict(
+        &self,
+        request: &Request,
+        props: &Properties,
+        session: &SessionContext,
+        claim: Claim,
+        requester: &Requester,
+    ) -> Result<Verdict, Failure> {
+        let envelope = &request.envelope;
         let stack = &requester.stack;
         let unverified = |e: AdapterError| {
             Denial::Unverified(format!(
-                "could not confirm with CloudFormation in account {} ({}) that stack {} is running this request: {e}. A stack in another account is read through ChildRoleArn, which needs cloudformation:DescribeStackResource and cloudformation:DescribeStacks on the stack",
+                "could not confirm with CloudFormation in account {} ({}) that stack {} is running this request: {e}. A stack in another account is read through ChildRoleArn, which needs cloudformation:DescribeStackResource, cloudformation:DescribeStacks and cloudformation:DescribeStackEvents on the stack",
                 stack.account, stack.region, stack.name
             ))
         };
@@ -499,25 +550,46 @@ impl<C: Connector> Provider<C> {
             .await
             .map_err(unverified)?;
         let physical = envelope.physical_resource_id.as_deref();
-        let verdict = match verify_resource(claim, &envelope.logical_resource_id, physical, &state)
-        {
-            Verdict::NeedsStackStatus => {
-                let status = stacks
-                    .stack_status(&envelope.stack_id)
-                    .await
-                    .map_err(unverified)?;
-                verify_cleanup(&envelope.logical_resource_id, &status)
-            }
-            verdict => verdict,
-        };
-        if let Verdict::Refused(why) = verdict {
-            return Err(Denial::Unverified(format!(
-                "stack {} in account {} does not show this request in progress: {why}",
-                stack.name, stack.account
-            ))
-            .into());
+        let verdict = verify_resource(
+            claim,
+            &request.resource_type,
+            &envelope.logical_resource_id,
+            physical,
+            &state,
+        );
+        if verdict != Verdict::NeedsCleanupEvidence {
+            return Ok(verdict);
         }
-        Ok(requester)
+        let status = stacks
+            .stack_status(&envelope.stack_id)
+            .await
+            .map_err(unverified)?;
+        if !CLEANUP_STATUSES.contains(&status.as_str()) {
+            return Ok(verify_cleanup(&envelope.logical_resource_id, &status, false));
+        }
+        // The replaced ID must be one this very resource had: the stack's events show it.
+        let physical = physical.unwrap_or_default();
+        let mut token = None;
+        for _page in 0..MAX_EVENT_PAGES {
+            let (events, next) = stacks
+                .events(&envelope.stack_id, token)
+                .await
+                .map_err(unverified)?;
+            match scan_events(
+                &events,
+                &envelope.logical_resource_id,
+                physical,
+                &request.resource_type,
+            ) {
+                EventScan::Found => {
+                    return Ok(verify_cleanup(&envelope.logical_resource_id, &status, true));
+                }
+                EventScan::Absent => break,
+                EventScan::ReadOn if next.is_none() => break,
+                EventScan::ReadOn => token = next,
+            }
+        }
+        Ok(verify_cleanup(&envelope.logical_resource_id, &status, false))
     }
 
     /// The child zone's name servers when it can still be read and is the delegated name's zone;
@@ -565,7 +637,7 @@ async fn resolve_parent<P: ParentZoneStore>(
                     "no public hosted zone is named {name} in the parent account ({} private); check ParentHostedZoneName, or give ParentHostedZoneId",
                     zones.len()
                 ))),
-                many => Err(AdapterError::Rejected(format!(
+                many => Err(AdapterError::Other(format!(
                     "{} public hosted zones are named {name} ({}); give ParentHostedZoneId to choose one",
                     many.len(),
                     many.iter()
@@ -575,6 +647,18 @@ async fn resolve_parent<P: ParentZoneStore>(
                 ))),
             }
         }
+    }
+}
+
+/// A failed change batch as the Reason states it: a refusal names its guardrail and what to do,
+/// a permission problem the permission.
+fn change_failure(e: AdapterError, parent_zone: &ZoneId) -> Failure {
+    match e {
+        AdapterError::Refused(refusal) => Failure::ChangeRefused { refusal },
+        AdapterError::AccessDenied(m) => Failure::Aws(AdapterError::AccessDenied(format!(
+            "{m}; the provider's role (or ParentRoleArn) needs route53:ChangeResourceRecordSets on {parent_zone} for NS and DS records"
+        ))),
+        other => Failure::Aws(other),
     }
 }
 

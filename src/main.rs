@@ -43,8 +43,9 @@ where
     }
 }
 
-/// The provider and (sharing its caches) its connector. An invalid `DELEGATION_POLICY` stops the
-/// process here, at start, rather than at the first request.
+/// The provider and (sharing its caches) its connector. An invalid setting (`DELEGATION_POLICY`,
+/// the verification switch outside an emulator, …) stops the process here, at start, rather than
+/// at the first request.
 async fn provider() -> (Provider<SdkConnector>, SdkConnector) {
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -54,7 +55,8 @@ async fn provider() -> (Provider<SdkConnector>, SdkConnector) {
         }
     };
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let connector = SdkConnector::new(sdk, subdomain_delegation::aws::retry_config());
+    let connector = SdkConnector::new(sdk, subdomain_delegation::aws::retry_config())
+        .with_requests_per_second(config.route53_requests_per_second);
     let provider = Provider::new(connector.clone(), config, Responder::default());
     (provider, connector)
 }

@@ -1,7 +1,8 @@
 //! What the handler needs from AWS, as small traits: the SDK adapters implement them, tests
-//! inject fakes.
+//! inject mocks.
 
-use crate::domain::authority::ResourceState;
+use crate::domain::authority::{ResourceState, StackEvent};
+use crate::domain::guardrail::ChangeRefusal;
 use crate::domain::name::DnsName;
 use crate::domain::plan::{Change, DnssecState, LiveRecord, Zone};
 use crate::domain::properties::{RoleSpec, ZoneId};
@@ -18,9 +19,14 @@ pub enum AdapterError {
     /// Credentials or permissions: the role, its trust policy or its IAM policy.
     #[error("{0}")]
     AccessDenied(String),
-    /// Route 53 refused the change batch as written (it changed since we read it, or is invalid).
+    /// Route 53 refused the change batch as written (a Change Guardrail, an invalid batch):
+    /// definite, so never retried unchanged.
     #[error("{0}")]
-    Rejected(String),
+    Refused(ChangeRefusal),
+    /// The batch no longer matches the live records: a DELETE of values someone changed since we
+    /// read them. Reading again and re-planning may succeed.
+    #[error("{0}")]
+    Conflict(String),
     /// Anything else, after the SDK's own retries.
     #[error("{0}")]
     Other(String),
@@ -82,6 +88,13 @@ pub trait StackReader {
     ) -> Result<ResourceState, AdapterError>;
     /// `DescribeStacks`: the stack's status.
     async fn stack_status(&self, stack_id: &str) -> Result<String, AdapterError>;
+    /// `DescribeStackEvents`: one page of the stack's events, newest first, and the token of the
+    /// next (older) page.
+    async fn events(
+        &self,
+        stack_id: &str,
+        next_token: Option<String>,
+    ) -> Result<(Vec<StackEvent>, Option<String>), AdapterError>;
 }
 
 /// Makes adapters for one request, assuming the request's roles.

@@ -6,8 +6,9 @@
 //!   m = min(cap, base × 2^(attempt−1)): never at once (the SDK's full jitter often retries within
 //!   milliseconds, which under a rate limit mostly buys another throttle), yet never in lockstep;
 //! - once this process has been throttled by an account, its next call to that account waits until
-//!   one token's worth of time (Route 53's documented 5 requests/s) has passed since its last
-//!   accepted call, instead of spending the bucket's only token and certainly being throttled.
+//!   one token's worth of time has passed since its last accepted call (at the account's request
+//!   rate: `DELEGATION_ROUTE53_REQUESTS_PER_SECOND`, by default Route 53's documented 10/s),
+//!   instead of spending the bucket's only token and certainly being throttled.
 //!
 //! Without throttling nothing waits: an uncontended delegation makes its calls back to back.
 
@@ -40,15 +41,30 @@ pub struct ThrottleSchedule {
     pub memory: Duration,
 }
 
+/// The spacing is one token's time plus this share, so that a call sent after it finds the token.
+const SPACING_MARGIN: f64 = 1.025;
+
 impl ThrottleSchedule {
-    /// Production values. A 5 s base and 15 s cap keep a hundred waiting processes to a few retries
-    /// per second in total; 205 ms is one token at 5 requests/s plus a little.
+    /// Production values at the older documented 5 requests/s. A 5 s base and 15 s cap keep a
+    /// hundred waiting processes to a few retries per second in total; 205 ms is one token at
+    /// 5 requests/s plus a little.
     pub const ROUTE53: ThrottleSchedule = ThrottleSchedule {
         base: Duration::from_secs(5),
         cap: Duration::from_secs(15),
         spacing: Duration::from_millis(205),
         memory: Duration::from_secs(60),
     };
+
+    /// The production schedule for an account whose Route 53 request rate is
+    /// `requests_per_second`: the spacing is one token's time at that rate, plus a little.
+    pub fn for_rate(requests_per_second: u32) -> ThrottleSchedule {
+        ThrottleSchedule {
+            spacing: Duration::from_secs(1)
+                .div_f64(f64::from(requests_per_second.max(1)))
+                .mul_f64(SPACING_MARGIN),
+            ..ThrottleSchedule::ROUTE53
+        }
+    }
 
     /// The delay before retrying a call whose `attempt`-th try (1-based) was throttled; `unit` is
     /// a uniform random number in [0, 1).
@@ -222,6 +238,20 @@ mod tests {
         // Out-of-range randomness is clamped, never a zero or a negative delay.
         assert_eq!(S.backoff(1, -3.0), Duration::from_millis(2500));
         assert_eq!(S.backoff(0, 7.0), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_spacing_follows_the_configured_rate() {
+        assert_eq!(ThrottleSchedule::for_rate(5), S);
+        assert_eq!(
+            ThrottleSchedule::for_rate(10).spacing,
+            Duration::from_micros(102_500)
+        );
+        assert_eq!(
+            ThrottleSchedule::for_rate(100).spacing,
+            Duration::from_micros(10_250)
+        );
+        assert_eq!(ThrottleSchedule::for_rate(0).spacing, Duration::from_millis(1025));
     }
 
     #[test]

@@ -4,9 +4,12 @@
 
 mod support;
 
+use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
 use aws_sdk_cloudformation::operation::describe_stack_resource::DescribeStackResourceOutput;
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
-use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackResourceDetail, StackStatus};
+use aws_sdk_cloudformation::types::{
+    ResourceStatus, Stack, StackEvent, StackResourceDetail, StackStatus,
+};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -126,12 +129,11 @@ async fn forged_requests_are_refused_against_cloudformation_and_change_nothing()
         .await
         .unwrap();
     assert_eq!(answer["Status"], "FAILED");
+    // moto's stand-in resource is a topic: a borrowed resource of another type is refused.
     assert!(
-        reason(&answer).contains("Delegation is CREATE_COMPLETE"),
-        "{answer}"
-    );
-    assert!(
-        reason(&answer).contains("not CREATE_IN_PROGRESS"),
+        reason(&answer).contains(
+            "Delegation is a resource of type \"AWS::SNS::Topic\", not the custom resource type"
+        ),
         "{answer}"
     );
     let id = format!("{}/dev.example.com", w.parent_zone);
@@ -256,7 +258,7 @@ async fn without_a_policy_only_the_providers_own_account_may_delegate() {
     )
     .await
     .unwrap();
-    assert!(reason(&answer).contains("DELEGATION_POLICY is not set, so only stacks in the provider's account 123456789012 may delegate"), "{answer}");
+    assert!(reason(&answer).contains("DELEGATION_POLICY is not set, so only zones in the provider's account 123456789012 may be delegated to"), "{answer}");
     // The provider's own account: any name below the parent, with its own credentials.
     let own_zone = create_zone(&w.parent, "ops.example.com").await;
     let props = json!({"ParentHostedZoneId": w.parent_zone, "ChildHostedZoneId": own_zone});
@@ -352,6 +354,28 @@ fn resource(status: ResourceStatus, physical: Option<&str>) -> DescribeStackReso
         .build()
 }
 
+/// DescribeStackEvents' answer, newest first: (logical ID, physical ID, status).
+fn events(list: &[(&str, Option<&str>, &str)]) -> DescribeStackEventsOutput {
+    DescribeStackEventsOutput::builder()
+        .set_stack_events(Some(
+            list.iter()
+                .map(|(logical, physical, status)| {
+                    StackEvent::builder()
+                        .stack_id("arn:aws:cloudformation:us-east-1:222222222222:stack/dev-dns/1")
+                        .event_id(uuid())
+                        .stack_name("dev-dns")
+                        .logical_resource_id(*logical)
+                        .set_physical_resource_id(physical.map(str::to_owned))
+                        .resource_type("Custom::SubdomainDelegation")
+                        .resource_status(ResourceStatus::from(*status))
+                        .timestamp(aws_smithy_types::DateTime::from_secs(1_700_000_000))
+                        .build()
+                })
+                .collect(),
+        ))
+        .build()
+}
+
 fn stack(status: StackStatus) -> DescribeStacksOutput {
     DescribeStacksOutput::builder()
         .stacks(
@@ -417,6 +441,10 @@ async fn genuine_requests_are_verified_through_every_phase() {
         .then_output(move || resource(ResourceStatus::UpdateComplete, Some(&id_c)));
     let cleanup_stack = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .then_output(|| stack(StackStatus::UpdateCompleteCleanupInProgress));
+    // … and its events show the old ID on that same resource.
+    let id_e = old_id.clone();
+    let cleanup_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .then_output(move || events(&[("Delegation", Some(&id_e), "DELETE_IN_PROGRESS")]));
     // Rollback of a later update back to the old child (ID back to the old one), then deletion.
     let rollback = mock!(aws_sdk_cloudformation::Client::describe_stack_resource)
         .then_output(move || resource(ResourceStatus::UpdateInProgress, Some(&id_d)));
@@ -429,6 +457,7 @@ async fn genuine_requests_are_verified_through_every_phase() {
             &update,
             &cleanup,
             &cleanup_stack,
+            &cleanup_events,
             &rollback,
             &delete,
         ],

@@ -265,9 +265,11 @@ async fn every_refusal_names_the_problem_and_changes_nothing() {
     let receiver = Receiver::start().await;
     let provider = w.moto.provider().await;
     let driver = Driver::new(CHILD_ACCOUNT, "s", "D", &receiver);
-    // Zones that make the §4 refusals: the apex itself, a name outside, a private child.
-    let apex_child = create_zone(&w.child, "example.com").await;
-    let outside_child = create_zone(&w.child, "badexample.com").await;
+    // Zones that make the name refusals (docs/design.md, "Lifecycle"): the apex itself, a name
+    // outside, a private child. The first two are in the provider's own account, which needs no
+    // allotment; in a child account the policy refuses them first, before any parent call.
+    let apex_child = create_zone(&w.parent, "example.com").await;
+    let outside_child = create_zone(&w.parent, "badexample.com").await;
     let private_child = create_private_zone(&w.child, "priv.example.com").await;
     let private_parent = create_private_zone(&w.parent, "internal.example.com").await;
     let before = w.parent_records().await;
@@ -283,14 +285,31 @@ async fn every_refusal_names_the_problem_and_changes_nothing() {
         }
         p
     };
-    let cases: Vec<(Value, &str)> = vec![
+    let own = |zone: &str| {
+        with(json!({"ChildHostedZoneId": zone, "ChildRoleArn": null, "ChildExternalId": null}))
+    };
+    let own_driver = Driver::new(PARENT_ACCOUNT, "dns", "D", &receiver);
+    for (props, needle) in [
         (
-            with(json!({"ChildHostedZoneId": apex_child})),
+            own(&apex_child),
             "is the parent zone's own name; the provider never touches a zone apex",
         ),
         (
-            with(json!({"ChildHostedZoneId": outside_child})),
+            own(&outside_child),
             "badexample.com is not below the parent zone example.com",
+        ),
+    ] {
+        let answer = run(&provider, own_driver.create(&props), BUDGET)
+            .await
+            .unwrap();
+        assert_failed_with(&answer, needle);
+    }
+    // From a child account, the policy refuses a name it does not allot before anything else.
+    let child_apex = create_zone(&w.child, "example.com").await;
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            with(json!({"ChildHostedZoneId": child_apex})),
+            "account 222222222222 may not delegate example.com",
         ),
         (
             with(json!({"ChildHostedZoneId": private_child})),

@@ -125,7 +125,8 @@ pub fn body(envelope: &Envelope, answer: &Answer) -> Vec<u8> {
                 hi = mid - 1
             }
         }
-        response.reason = (lo > 0).then(|| format!("{}…", &reason[..ends[lo]]));
+        // FAILED always carries a Reason (docs/design.md, "The answer"), however short.
+        response.reason = Some(format!("{}…", &reason[..ends[lo]]));
     }
     if !fits(&response) {
         // Only Data can be too long now; drop it rather than send something CloudFormation rejects.
@@ -134,8 +135,20 @@ pub fn body(envelope: &Envelope, answer: &Answer) -> Vec<u8> {
     serialize(&response)
 }
 
+/// The body with only the fields that have values: no `"Reason": null` on SUCCESS, no empty
+/// `Data`, no `"NoEcho": false` (CloudFormation reads each as optional; a null where it expects a
+/// string is a needless risk).
 fn serialize(response: &CloudFormationCustomResourceResponse) -> Vec<u8> {
-    serde_json::to_vec(response).expect("a response of strings serialises")
+    let mut value = serde_json::to_value(response).expect("a response of strings serialises");
+    if let Some(fields) = value.as_object_mut() {
+        fields.retain(|_, v| match v {
+            serde_json::Value::Null => false,
+            serde_json::Value::Bool(b) => *b,
+            serde_json::Value::Object(o) => !o.is_empty(),
+            _ => true,
+        });
+    }
+    serde_json::to_vec(&value).expect("a JSON value serialises")
 }
 
 #[cfg(test)]
@@ -170,7 +183,39 @@ mod tests {
         assert_eq!(body["RequestId"], "r-1");
         assert_eq!(body["LogicalResourceId"], "Delegation");
         assert_eq!(body["Data"]["TTL"], "300");
-        assert_eq!(body["NoEcho"], false);
+        // Only fields with values: no null Reason, no false NoEcho.
+        let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "Data",
+                "LogicalResourceId",
+                "PhysicalResourceId",
+                "RequestId",
+                "StackId",
+                "Status"
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_bodies_always_carry_a_reason_and_no_empty_fields() {
+        let body: Value = serde_json::from_slice(&body(
+            &envelope(),
+            &Answer::failed("failed-create:r-1".into(), "the child zone is gone".into()),
+        ))
+        .unwrap();
+        assert_eq!(body["Reason"], "the child zone is gone");
+        assert!(body.get("Data").is_none(), "{body}");
+        assert!(body.get("NoEcho").is_none(), "{body}");
+        let empty_success: Value = serde_json::from_slice(&body_of_success()).unwrap();
+        assert!(empty_success.get("Reason").is_none(), "{empty_success}");
+        assert!(empty_success.get("Data").is_none(), "{empty_success}");
+    }
+
+    fn body_of_success() -> Vec<u8> {
+        body(&envelope(), &Answer::success("Z1/x.example.com".into(), BTreeMap::new()))
     }
 
     #[test]

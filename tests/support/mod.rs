@@ -149,6 +149,8 @@ pub fn test_config() -> Config {
         region: "us-east-1".into(),
         policy: Some(subdomain_delegation::domain::authority::Policy::parse(TEST_POLICY).unwrap()),
         skip_request_verification: true,
+        parent_roles: Vec::new(),
+        route53_requests_per_second: subdomain_delegation::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
     }
 }
 
