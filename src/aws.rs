@@ -601,11 +601,17 @@ impl ParentZoneStore for Route53 {
         let mut records = Vec::new();
         let mut start = Some((name.fqdn(), None::<RrType>, None::<String>));
         // Route 53 sorts by reversed labels, so the records at and below the name come first from
-        // the name on; a few more pages are read only while they are still below it.
-        for _page in 0..5 {
-            let Some((start_name, start_type, start_id)) = start.take() else {
-                break;
-            };
+        // the name on; more pages are read while they are still below it. A plan is never made on
+        // a partial read: past the page limit the read fails.
+        let mut pages = 0;
+        while let Some((start_name, start_type, start_id)) = start.take() {
+            pages += 1;
+            if pages > MAX_RECORD_PAGES {
+                return Err(AdapterError::Other(format!(
+                    "ListResourceRecordSets {zone}: more than {} records at and below {name}; the provider does not plan on a partial read. Move records out from below the delegated name",
+                    MAX_RECORD_PAGES * RECORDS_PER_PAGE
+                )));
+            }
             self.paced().await;
             let out = self
                 .client
@@ -614,7 +620,7 @@ impl ParentZoneStore for Route53 {
                 .start_record_name(start_name)
                 .set_start_record_type(start_type)
                 .set_start_record_identifier(start_id)
-                .max_items(300)
+                .max_items(RECORDS_PER_PAGE)
                 .send()
                 .await
                 .map_err(|e| classify(&format!("ListResourceRecordSets {zone} from {name}"), e))?;
@@ -684,6 +690,11 @@ impl ParentZoneStore for Route53 {
         }
     }
 }
+
+/// ListResourceRecordSets' largest page.
+const RECORDS_PER_PAGE: i32 = 300;
+/// Pages of records at and below a delegated name read before giving up (30,000 records).
+const MAX_RECORD_PAGES: i32 = 100;
 
 /// How many times one SDK call may be tried. Not what bounds a request: a throttled call waits at
 /// least 7.5 s between attempts once its backoff is capped, so 150 attempts outlast Lambda's 900 s

@@ -1,4 +1,4 @@
-//! Who may ask (contract §8): forged requests are refused and change nothing; the policy allots
+//! Who may ask (docs/design.md, "Who may ask"): forged requests are refused and change nothing; the policy allots
 //! names per account. Verification against moto for the refusals (moto cannot hold a resource
 //! *_IN_PROGRESS), SDK mocks shaped like CloudFormation's answers for the positive paths.
 

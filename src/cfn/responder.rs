@@ -13,7 +13,7 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Contract §7: only CloudFormation's S3 response buckets, or loopback when explicitly allowed.
+/// docs/design.md, "Events": only CloudFormation's S3 response buckets, or loopback when explicitly allowed.
 pub fn check_response_url(raw: &str, allow_loopback: bool) -> Result<Url, String> {
     let url = Url::parse(raw).map_err(|e| format!("the ResponseURL is not a URL ({e})"))?;
     if !url.username().is_empty() || url.password().is_some() {

@@ -225,7 +225,7 @@ pub enum Refusal {
     Unmanageable { record: String },
 }
 
-/// Contract §4: the delegated name is the child zone's name, checked against the parent and
+/// docs/design.md, "Names": the delegated name is the child zone's name, checked against the parent and
 /// the child before anything is read from or written to the parent's records.
 pub fn check_names(
     parent: &Zone,

@@ -500,9 +500,13 @@ impl Driver {
     }
 }
 
-/// The fields every summary log line carries (contract §7).
-pub const SUMMARY_FIELDS: [&str; 8] = [
+/// The fields every summary log line carries (docs/design.md, "Logs").
+pub const SUMMARY_FIELDS: [&str; 12] = [
     "request_type",
+    "requesting_account",
+    "region",
+    "stack_name",
+    "request_id",
     "logical_id",
     "name",
     "parent_zone",
