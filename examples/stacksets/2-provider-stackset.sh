@@ -27,8 +27,12 @@ values = {
     "Architecture": env["ARCHITECTURE"],
     "OrganizationId": env["ORGANIZATION_ID"],
     "AllowOrganizationInvoke": "true",
-    # IAM refuses NS/DS writes outside *.accounts.example.com, whatever the provider decides.
+    # Required. IAM refuses NS/DS writes outside *.accounts.example.com, whatever the provider decides.
     "AllowedRecordNames": "*." + suffix,
+    # IAM also denies any change batch that names the parent zone's apex.
+    "ParentZoneApexNames": env["PARENT_ZONE_NAME"],
+    # Left at their defaults: ReservedConcurrency 20, Route53RequestsPerSecond 10 (raise it only when
+    # the DNS account's Route 53 quota was raised), ParentRoleArn empty (no request may name one).
     # The provider lets each account delegate only its own names (contract section 8).
     "DelegationPolicy": json.dumps(policy, separators=(",", ":")),
 }

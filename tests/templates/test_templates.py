@@ -8,10 +8,18 @@ template can be compared with the names another template gives its resources.
 What is asserted:
 - Route 53 writes are limited by route53:ChangeResourceRecordSetsRecordTypes (NS, DS) and
   ...Actions (UPSERT, DELETE) with ForAllValues:StringEquals, and by ...NormalizedRecordNames
-  (ForAllValues:StringLike) when the template is given name patterns;
+  (ForAllValues:StringLike) from the required AllowedRecordNames ("*" = any name); the parent zone
+  apex names get an explicit Deny (ForAnyValue:StringEquals), checked with a small evaluator of IAM's
+  condition set operators against change batches;
+- the provider may assume only the reader roles (by prefix) and exactly the named parent role, which
+  is also the function's DELEGATION_PARENT_ROLE_ARNS; DELEGATION_ROUTE53_REQUESTS_PER_SECOND comes
+  from Route53RequestsPerSecond; reserved concurrency is on by default; the asynchronous invoke
+  configuration bounds event age (<= 1 h) and retries;
+- both the provider's role and each reader role may read stack events (cleanup verification);
 - each reader role trusts exactly one principal, the provider's execution role, with sts:ExternalId;
 - ServiceToken wiring: the role a child template trusts is the role the provider function runs as,
   and the child's ServiceToken is that function's ARN in the same region;
+- every documented deployment of the provider passes the required AllowedRecordNames;
 - the shipped templates never set the local-test-only environment variables.
 """
 
@@ -58,6 +66,9 @@ FORBIDDEN_ENV = ("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL", "DELEGATION_UNSAFE_SK
 R53_TYPES = "route53:ChangeResourceRecordSetsRecordTypes"
 R53_ACTIONS = "route53:ChangeResourceRecordSetsActions"
 R53_NAMES = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+VERIFY_ACTIONS = ["cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResource",
+                  "cloudformation:DescribeStacks"]
+PROVIDER_ENV = {"DELEGATION_POLICY", "DELEGATION_PARENT_ROLE_ARNS", "DELEGATION_ROUTE53_REQUESTS_PER_SECOND"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -248,24 +259,27 @@ def cdk_template(stack: str) -> dict:
 
 
 PROVIDER_VARIANTS = [
-    {},  # defaults
+    {},  # defaults (and the required AllowedRecordNames="*", see provider())
     {
         "ProviderName": "dns-delegation",
         "ReaderRoleNamePrefix": "dns-reader",
         "AllowedRecordNames": "*.accounts.example.com,dev.example.com",
+        "ParentZoneApexNames": "example.com,accounts.example.com",
         "ParentHostedZoneIds": "Z0PARENT1,Z0PARENT2",
         "OrganizationId": "o-abcdefghij",
         "CreateSnsTopic": "true",
         "ParentRoleArn": "arn:aws:iam::333333333333:role/parent-writer",
         "DelegationPolicy": '{"allow":[]}',
         "ReservedConcurrency": "5",
+        "Route53RequestsPerSecond": "25",
     },
 ]
 
 
-def provider(params: dict | None = None) -> Renderer:
-    p = {"CodeS3Bucket": "artifacts-bucket", **(params or {})}
-    return Renderer(load(CFN / "provider.yaml"), p, account=DNS_ACCOUNT)
+def provider(params: dict | None = None, region: str = REGION) -> Renderer:
+    """The provider template; AllowedRecordNames is required, "*" (any name) unless given."""
+    p = {"CodeS3Bucket": "artifacts-bucket", "AllowedRecordNames": "*", **(params or {})}
+    return Renderer(load(CFN / "provider.yaml"), p, account=DNS_ACCOUNT, region=region)
 
 
 def child(params: dict | None = None, region: str = REGION, home: str | None = None) -> Renderer:
@@ -295,25 +309,68 @@ def resolve_getatt(resources: dict, value, account: str, region: str = REGION) -
 # Route 53 write scope
 
 
-def check_change_scope(stmts: list[dict], names: list[str] | None) -> None:
-    writes = [s for s in stmts if any(fnmatch.fnmatch("route53:ChangeResourceRecordSets", a) for a in actions_of(s))]
+def check_change_scope(stmts: list[dict], names: list[str], apex: list[str]) -> None:
+    """One Allow of ChangeResourceRecordSets (NS/DS, UPSERT/DELETE, the name patterns), and the apex Deny."""
+    touching = [s for s in stmts if any(fnmatch.fnmatch("route53:ChangeResourceRecordSets", a) for a in actions_of(s))]
+    writes = [s for s in touching if s["Effect"] == "Allow"]
     assert len(writes) == 1, f"expected one statement allowing ChangeResourceRecordSets, got {writes}"
     (stmt,) = writes
-    assert stmt["Effect"] == "Allow"
     assert actions_of(stmt) == ["route53:ChangeResourceRecordSets"], "the write statement must grant nothing else"
     cond = stmt["Condition"]
+    assert set(cond) == {"ForAllValues:StringEquals", "ForAllValues:StringLike"}, cond
     eq = cond["ForAllValues:StringEquals"]
     assert sorted(as_list(eq[R53_TYPES])) == ["DS", "NS"]
     assert sorted(as_list(eq[R53_ACTIONS])) == ["DELETE", "UPSERT"]
-    if names:
-        assert sorted(as_list(cond["ForAllValues:StringLike"][R53_NAMES])) == sorted(names)
+    assert names, "AllowedRecordNames is required"
+    assert sorted(as_list(cond["ForAllValues:StringLike"][R53_NAMES])) == sorted(names)
+    denies = [s for s in touching if s["Effect"] == "Deny"]
+    if apex:
+        assert len(denies) == 1, f"expected one apex Deny, got {denies}"
+        (deny,) = denies
+        assert actions_of(deny) == ["route53:ChangeResourceRecordSets"]
+        # ForAnyValue: one apex name anywhere in the batch is enough to refuse it.
+        assert deny["Condition"] == {"ForAnyValue:StringEquals": {R53_NAMES: apex}}
+        assert as_list(deny["Resource"]) == [f"arn:{PARTITION}:route53:::hostedzone/*"]
     else:
-        assert "ForAllValues:StringLike" not in cond
+        assert denies == [], "no apex names, no Deny (an empty ForAnyValue list would match nothing anyway)"
     for s in stmts:
         for a in actions_of(s):
             assert a != "*" and not a.startswith("route53:*") and a != "route53:Change*", f"wildcard action {a}"
+            assert not a.startswith("sts:*") and not a.startswith("cloudformation:*"), f"wildcard action {a}"
     for r in as_list(stmt["Resource"]):
         assert re.fullmatch(r"arn:(\*|aws[a-z-]*):route53:::hostedzone/[A-Z0-9*]+", r), r
+
+
+def iam_condition_matches(operator: str, request: list[str], values: list[str]) -> bool:
+    """IAM's evaluation of one condition operator on a multivalued key (the request's values)."""
+    qualifier, _, op = operator.rpartition(":")
+    match = {"StringEquals": lambda x, v: x == v,
+             "StringLike": lambda x, v: fnmatch.fnmatchcase(x, v)}[op]
+    hit = [any(match(x, v) for v in values) for x in request]
+    if qualifier == "ForAllValues":
+        return all(hit)  # true for an empty request set, as in IAM
+    if qualifier == "ForAnyValue":
+        return any(hit)
+    raise AssertionError(f"{operator}: a multivalued key needs ForAllValues or ForAnyValue")
+
+
+def change_allowed(stmts: list[dict], zone_id: str, names: list[str], types=("NS",), actions=("UPSERT",)) -> bool:
+    """Would IAM allow ChangeResourceRecordSets of this batch? (Explicit Deny wins, then any Allow.)"""
+    context = {R53_NAMES: names, R53_TYPES: list(types), R53_ACTIONS: list(actions)}
+    arn = f"arn:{PARTITION}:route53:::hostedzone/{zone_id}"
+
+    def applies(stmt: dict) -> bool:
+        if not any(fnmatch.fnmatchcase("route53:ChangeResourceRecordSets", a) for a in actions_of(stmt)):
+            return False
+        if not any(fnmatch.fnmatchcase(arn, r.replace("arn:*:", f"arn:{PARTITION}:", 1))
+                   for r in as_list(stmt["Resource"])):
+            return False
+        return all(iam_condition_matches(op, context[key], as_list(vals))
+                   for op, keys in stmt.get("Condition", {}).items() for key, vals in keys.items())
+
+    if any(applies(s) for s in stmts if s["Effect"] == "Deny"):
+        return False
+    return any(applies(s) for s in stmts if s["Effect"] == "Allow")
 
 
 @pytest.mark.parametrize("variant", PROVIDER_VARIANTS, ids=["defaults", "all-options"])
@@ -321,21 +378,86 @@ def test_provider_route53_writes_are_scoped(variant):
     r = provider(variant)
     res = r.resources()
     role, _ = one_of_type(res, "AWS::IAM::Role")
-    names = [n for n in variant.get("AllowedRecordNames", "").split(",") if n]
+    names = variant.get("AllowedRecordNames", "*").split(",")
+    apex = [n for n in variant.get("ParentZoneApexNames", "").split(",") if n]
     stmts = role_statements(res, role)
-    check_change_scope(stmts, names or None)
+    check_change_scope(stmts, names, apex)
     zones = variant.get("ParentHostedZoneIds", "*").split(",")
     write = next(s for s in stmts if "route53:ChangeResourceRecordSets" in actions_of(s))
     assert sorted(as_list(write["Resource"])) == sorted(f"arn:*:route53:::hostedzone/{z}" for z in zones)
 
 
+def test_provider_never_writes_the_parent_apex():
+    """The IAM semantics, on change batches: the apex is refused even when AllowedRecordNames is "*"."""
+    any_name = provider({"ParentZoneApexNames": "example.com"})
+    res = any_name.resources()
+    stmts = role_statements(res, one_of_type(res, "AWS::IAM::Role")[0])
+    assert change_allowed(stmts, "Z0PARENT", ["dev.example.com"])
+    assert change_allowed(stmts, "Z0PARENT", ["dev.example.com", "dev.example.com"], types=("NS", "DS"))
+    assert change_allowed(stmts, "Z0PARENT", ["dev.example.com"], actions=("DELETE",))
+    assert not change_allowed(stmts, "Z0PARENT", ["example.com"])
+    # One apex name in a mixed batch refuses the whole batch (ForAnyValue, not ForAllValues).
+    assert not change_allowed(stmts, "Z0PARENT", ["dev.example.com", "example.com"], types=("NS", "DS"))
+    assert not change_allowed(stmts, "Z0OTHER", ["example.com"], actions=("DELETE",))
+    # The Allow still limits types and actions.
+    assert not change_allowed(stmts, "Z0PARENT", ["dev.example.com"], types=("NS", "A"))
+    assert not change_allowed(stmts, "Z0PARENT", ["dev.example.com"], actions=("CREATE",))
+    # Why ForAnyValue: the same Deny with ForAllValues would let the mixed batch through.
+    (deny,) = [s for s in stmts if s["Effect"] == "Deny"]
+    wrong = {**deny, "Condition": {"ForAllValues:StringEquals": deny["Condition"]["ForAnyValue:StringEquals"]}}
+    weak = [s for s in stmts if s is not deny] + [wrong]
+    assert change_allowed(weak, "Z0PARENT", ["dev.example.com", "example.com"])
+    # Without apex names, "*" alone would allow the apex: the Deny is what stops it.
+    bare = provider().resources()
+    bare_stmts = role_statements(bare, one_of_type(bare, "AWS::IAM::Role")[0])
+    assert change_allowed(bare_stmts, "Z0PARENT", ["example.com"])
+    # Name patterns: every name of the batch must match one (ForAllValues:StringLike).
+    scoped = provider(PROVIDER_VARIANTS[1]).resources()
+    scoped_stmts = role_statements(scoped, one_of_type(scoped, "AWS::IAM::Role")[0])
+    assert change_allowed(scoped_stmts, "Z0PARENT1", ["222222222222.accounts.example.com"])
+    assert change_allowed(scoped_stmts, "Z0PARENT2", ["dev.example.com"])
+    assert not change_allowed(scoped_stmts, "Z0PARENT1", ["prod.example.com"])
+    assert not change_allowed(scoped_stmts, "Z0PARENT1", ["dev.example.com", "prod.example.com"])
+    assert not change_allowed(scoped_stmts, "Z0PARENT1", ["accounts.example.com"]), "an apex of the variant"
+    assert not change_allowed(scoped_stmts, "Z0ELSEWHERE", ["dev.example.com"]), "only the listed zones"
+
+
+def test_allowed_record_names_is_required_and_apex_names_are_normalized():
+    t = load(CFN / "provider.yaml")
+    allowed = t["Parameters"]["AllowedRecordNames"]
+    assert allowed["Type"] == "CommaDelimitedList"
+    assert "Default" not in allowed, "AllowedRecordNames must be a decision of whoever deploys"
+    assert '"*"' in allowed["Description"], "the description must say how to allow any name"
+    with pytest.raises(AssertionError, match="AllowedRecordNames needs a value"):
+        Renderer(t, {"CodeS3Bucket": "b"})
+    # CloudFormation applies a CommaDelimitedList's AllowedPattern to each entry.
+    pattern = re.compile(allowed["AllowedPattern"])
+    for good in ("*", "*.accounts.example.com", "dev.example.com", "dev?.example.com"):
+        assert pattern.fullmatch(good), good
+    for bad in ("", "dev.example.com.", "Dev.example.com", "dev..example.com", "dev example.com"):
+        assert not pattern.fullmatch(bad), bad
+    # An explicit empty value (a list holding "") is refused by a template rule.
+    (rule,) = t["Rules"].values()
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Contains": [{"Ref": "AllowedRecordNames"}, ""]}]}
+    apex = t["Parameters"]["ParentZoneApexNames"]
+    assert apex["Type"] == "CommaDelimitedList" and apex["Default"] == ""
+    pattern = re.compile(apex["AllowedPattern"])
+    for good in ("", "example.com", "accounts.example.com"):
+        assert pattern.fullmatch(good), good
+    for bad in ("example.com.", "Example.com", "*.example.com", "example..com"):
+        assert not pattern.fullmatch(bad), bad
+
+
 def test_provider_assume_role_is_scoped_to_reader_roles():
-    for variant in PROVIDER_VARIANTS:
+    for variant in PROVIDER_VARIANTS + [{"ParentRoleArn": "arn:aws:iam::333333333333:role/path/parent-writer"}]:
         r = provider(variant)
         res = r.resources()
         role, _ = one_of_type(res, "AWS::IAM::Role")
         prefix = r.params["ReaderRoleNamePrefix"]
-        assumes = [s for s in role_statements(res, role) if "sts:AssumeRole" in actions_of(s)]
+        stmts = role_statements(res, role)
+        assumes = [s for s in stmts if any(fnmatch.fnmatchcase("sts:AssumeRole", a) for a in actions_of(s))]
+        assert all(s["Effect"] == "Allow" and actions_of(s) == ["sts:AssumeRole"] for s in assumes), assumes
+        assert not [a for s in stmts for a in actions_of(s) if a.startswith("sts:") and a != "sts:AssumeRole"]
         resources = sorted(str(x) for s in assumes for x in as_list(s["Resource"]))
         expected = [f"arn:aws:iam::*:role/{prefix}-*"]
         if variant.get("ParentRoleArn"):
@@ -344,6 +466,34 @@ def test_provider_assume_role_is_scoped_to_reader_roles():
         if variant.get("OrganizationId"):
             reader = next(s for s in assumes if s["Resource"] == expected[0])
             assert reader["Condition"] == {"StringEquals": {"aws:ResourceOrgID": variant["OrganizationId"]}}
+        # The one parent role the provider may assume is the one a request may name.
+        _, fn = one_of_type(res, "AWS::Lambda::Function")
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert env["DELEGATION_PARENT_ROLE_ARNS"] == variant.get("ParentRoleArn", "")
+        assert [x for x in resources if x != expected[0]] == [x for x in env["DELEGATION_PARENT_ROLE_ARNS"].split(",") if x]
+
+
+def test_parent_role_arn_is_one_role_arn():
+    """ParentRoleArn feeds a comma-separated variable, which the function parses as role ARNs."""
+    pattern = re.compile(load(CFN / "provider.yaml")["Parameters"]["ParentRoleArn"]["AllowedPattern"])
+    for good in ("", "arn:aws:iam::333333333333:role/parent-writer", "arn:aws-cn:iam::333333333333:role/a/b/w+=.@_-"):
+        assert pattern.fullmatch(good), good
+    for bad in ("arn:aws:iam::333333333333:role/a,arn:aws:iam::444444444444:role/b",
+                "arn:aws:iam::333333333333:role/path/", "arn:aws:iam::333333333333:user/parent-writer",
+                "arn:aws:iam::33333333333:role/parent-writer", "*"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_provider_verifies_stacks_of_its_own_account_and_region():
+    for region in ("eu-west-1", "us-east-2"):
+        r = provider(region=region)
+        res = r.resources()
+        role, _ = one_of_type(res, "AWS::IAM::Role")
+        stmts = [s for s in role_statements(res, role) if any(a.startswith("cloudformation:") for a in actions_of(s))]
+        assert len(stmts) == 1
+        (stmt,) = stmts
+        assert stmt["Effect"] == "Allow" and sorted(actions_of(stmt)) == VERIFY_ACTIONS
+        assert as_list(stmt["Resource"]) == [f"arn:aws:cloudformation:{region}:{DNS_ACCOUNT}:stack/*/*"]
 
 
 def test_provider_function_settings():
@@ -360,11 +510,22 @@ def test_provider_function_settings():
         assert int(lg["Properties"]["RetentionInDays"]) > 0
         assert lg["Properties"]["LogGroupName"] == f"/aws/lambda/{p['FunctionName']}"
         env = p.get("Environment", {}).get("Variables", {})
-        assert set(env) <= {"DELEGATION_POLICY"}
+        expected = {
+            # Always set: empty means no request may name a ParentRoleArn.
+            "DELEGATION_PARENT_ROLE_ARNS": variant.get("ParentRoleArn", ""),
+            "DELEGATION_ROUTE53_REQUESTS_PER_SECOND": variant.get("Route53RequestsPerSecond", "10"),
+        }
         if variant.get("DelegationPolicy"):
-            assert env == {"DELEGATION_POLICY": variant["DelegationPolicy"]}
-        else:
-            assert env == {}, "with no policy the variable is left unset"
+            expected["DELEGATION_POLICY"] = variant["DelegationPolicy"]  # with no policy, left unset
+        assert {k: str(v) for k, v in env.items()} == expected
+        # Reserved concurrency is on unless explicitly emptied.
+        assert str(p["ReservedConcurrentExecutions"]) == variant.get("ReservedConcurrency", "20")
+        # Asynchronous invocations: bounded queue age and retries, on the function's $LATEST.
+        _, eic = one_of_type(res, "AWS::Lambda::EventInvokeConfig")
+        e = eic["Properties"]
+        assert e["FunctionName"] == f"Ref:{name}" and e["Qualifier"] == "$LATEST"
+        assert 60 <= int(e["MaximumEventAgeInSeconds"]) <= 3600
+        assert 0 <= int(e["MaximumRetryAttempts"]) <= 2
         # The lambda service, and nothing else, may assume the execution role.
         role, rr = one_of_type(res, "AWS::IAM::Role")
         assert p["Role"] == f"GetAtt:{role}.Arn"
@@ -372,6 +533,22 @@ def test_provider_function_settings():
         assert [s["Principal"] for s in trust] == [{"Service": "lambda.amazonaws.com"}]
     arch = load(CFN / "provider.yaml")["Parameters"]["Architecture"]
     assert sorted(arch["AllowedValues"]) == ["arm64", "x86_64"]
+
+
+def test_provider_rate_and_concurrency_parameters():
+    params = load(CFN / "provider.yaml")["Parameters"]
+    rate = params["Route53RequestsPerSecond"]
+    assert (rate["Type"], rate["Default"], rate["MinValue"], rate["MaxValue"]) == ("Number", 10, 1, 1000)
+    assert "raised" in rate["Description"]
+    rc = params["ReservedConcurrency"]
+    assert rc["Type"] == "String" and rc["Default"] == "20"
+    pattern = re.compile(rc["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("20") and pattern.fullmatch("1000")
+    assert not pattern.fullmatch("0"), "0 would throttle every request"
+    assert not pattern.fullmatch("-1") and not pattern.fullmatch("05")
+    # Empty = no reservation, for accounts whose quota is too small.
+    _, fn = one_of_type(provider({"ReservedConcurrency": ""}).resources(), "AWS::Lambda::Function")
+    assert "ReservedConcurrentExecutions" not in fn["Properties"]
 
 
 def test_provider_organization_access():
@@ -417,7 +594,7 @@ def check_reader_trust(role: dict, provider_role_arn: str, external_id) -> None:
 @pytest.mark.parametrize("region", ["eu-west-1", "ap-southeast-2"])
 def test_child_trusts_exactly_the_role_the_provider_runs_as(provider_name, region):
     names = {"ProviderName": provider_name, "ReaderRoleNamePrefix": "dns-reader"} if provider_name else {}
-    prov = Renderer(load(CFN / "provider.yaml"), {"CodeS3Bucket": "b", **names}, account=DNS_ACCOUNT, region=region)
+    prov = provider(names, region=region)
     pres = prov.resources()
     fn_name, fn = one_of_type(pres, "AWS::Lambda::Function")
     # The role the provider function runs as, and its ARN once deployed in the DNS account.
@@ -460,6 +637,7 @@ def test_child_reader_role_is_read_only_and_scoped():
         "route53:GetDNSSEC": [f"arn:aws:route53:::hostedzone/Ref:{zone}"],
         "cloudformation:DescribeStackResource": [ch.pseudo["AWS::StackId"]],
         "cloudformation:DescribeStacks": [ch.pseudo["AWS::StackId"]],
+        "cloudformation:DescribeStackEvents": [ch.pseudo["AWS::StackId"]],
     }
 
 
@@ -566,9 +744,23 @@ def test_cdk_provider_and_child_wiring():
     p = fn["Properties"]
     assert p["Runtime"] == "provided.al2023" and p["Handler"] == "bootstrap" and p["Timeout"] == 300
     assert p["LoggingConfig"]["LogFormat"] == "JSON"
-    assert set(p.get("Environment", {}).get("Variables", {})) <= {"DELEGATION_POLICY"}
+    env = p["Environment"]["Variables"]
+    assert set(env) == PROVIDER_ENV
+    assert env["DELEGATION_PARENT_ROLE_ARNS"] == "" and env["DELEGATION_ROUTE53_REQUESTS_PER_SECOND"] == "10"
+    assert p["ReservedConcurrentExecutions"] == 20
+    _, eic = one_of_type(pres, "AWS::Lambda::EventInvokeConfig")
+    assert eic["Properties"] == {"FunctionName": f"Ref:{fn_name}", "Qualifier": "$LATEST",
+                                 "MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 1}
     role, _ = one_of_type(pres, "AWS::IAM::Role")
-    check_change_scope(role_statements(pres, role), ["*.example.com"])
+    stmts = role_statements(pres, role)
+    check_change_scope(stmts, ["*.example.com"], ["example.com"])
+    assert not change_allowed(stmts, "Z0EXAMPLEPARENT", ["example.com"])
+    assert change_allowed(stmts, "Z0EXAMPLEPARENT", ["lab.example.com"], types=("NS", "DS"))
+    assumes = [str(r) for s in stmts if "sts:AssumeRole" in actions_of(s) for r in as_list(s["Resource"])]
+    assert assumes == ["arn:aws:iam::*:role/subdomain-delegation-reader-*"], "no parent role is configured"
+    (verify,) = [s for s in stmts if any(a.startswith("cloudformation:") for a in actions_of(s))]
+    assert sorted(actions_of(verify)) == VERIFY_ACTIONS
+    assert as_list(verify["Resource"]) == [f"arn:aws:cloudformation:{REGION}:{DNS_ACCOUNT}:stack/*/*"]
     provider_role_arn = resolve_getatt(pres, p["Role"], DNS_ACCOUNT)
 
     ch = cdk("SubdomainDelegationChild", CHILD_ACCOUNT)
@@ -577,6 +769,9 @@ def test_cdk_provider_and_child_wiring():
     _, deleg = one_of_type(cres, "Custom::SubdomainDelegation")
     dp = deleg["Properties"]
     check_reader_trust(rrole, provider_role_arn, dp["ChildExternalId"])
+    (verify,) = [s for s in role_statements(cres, reader) if any(a.startswith("cloudformation:") for a in actions_of(s))]
+    assert sorted(actions_of(verify)) == VERIFY_ACTIONS
+    assert as_list(verify["Resource"]) == [ch.pseudo["AWS::StackId"]]
     assert dp["ServiceToken"] == arn_of(pres, fn_name, DNS_ACCOUNT)
     assert dp["ChildRoleArn"] == f"GetAtt:{reader}.Arn"
 
@@ -587,6 +782,21 @@ def test_cdk_provider_and_child_wiring():
     exported = {str(prov.render(o["Export"]["Name"])): prov.render(o["Value"])
                 for o in prov.template.get("Outputs", {}).values() if "Export" in o}
     assert exported[token[len("Import:"):]] == f"GetAtt:{fn_name}.Arn"
+
+
+def test_every_documented_provider_deployment_passes_allowed_record_names():
+    """AllowedRecordNames has no default: each command that deploys cfn/provider.yaml must give it."""
+    docs = ROOT / "docs" / "deploy.md"
+    commands = [c for c in re.split(r"\n(?=aws cloudformation )", docs.read_text())
+                if c.startswith("aws cloudformation deploy") and "cfn/provider.yaml" in c.split("\n\n")[0]]
+    assert commands, "docs/deploy.md deploys cfn/provider.yaml"
+    for c in commands:
+        block = c.split("\n\n")[0]
+        assert "AllowedRecordNames=" in block and "ParentZoneApexNames=" in block, block
+    script = (ROOT / "examples" / "stacksets" / "2-provider-stackset.sh").read_text()
+    assert '"AllowedRecordNames":' in script and '"ParentZoneApexNames":' in script
+    cdk_json = json.loads((ROOT / "examples" / "cdk" / "cdk.json").read_text())["context"]
+    assert cdk_json["allowedRecordNames"] and cdk_json["parentZoneApexNames"]
 
 
 def test_templates_render_without_leftover_intrinsics():

@@ -17,9 +17,18 @@ const optional = (key: string): string | undefined => {
   return value === undefined || value === null || value === '' ? undefined : String(value);
 };
 
+const list = (value: string | undefined): string[] | undefined =>
+  value === undefined ? undefined : value.split(',').map((s) => s.trim());
+const number = (key: string): number | undefined => {
+  const value = optional(key);
+  if (value === undefined) return undefined;
+  if (!/^[0-9]+$/.test(value)) throw new Error(`context value ${key} must be a whole number, not ${value}`);
+  return Number(value);
+};
+
 const providerName = ctx('providerName');
 const readerRoleNamePrefix = ctx('readerRoleNamePrefix');
-const allowed = optional('allowedRecordNames');
+const reserved = optional('reservedConcurrency');
 
 // Stacks are environment-agnostic: deploy each with the credentials of the right account
 // (`cdk deploy SubdomainDelegationProvider` as the DNS account, `SubdomainDelegationChild` as the child).
@@ -30,7 +39,12 @@ const provider = new ProviderStack(app, 'SubdomainDelegationProvider', {
   readerRoleNamePrefix,
   organizationId: optional('organizationId'),
   delegationPolicy: optional('delegationPolicy'),
-  allowedRecordNames: allowed ? allowed.split(',').map((s) => s.trim()) : undefined,
+  // Required: '*' is the explicit choice of any name.
+  allowedRecordNames: list(ctx('allowedRecordNames'))!,
+  parentZoneApexNames: list(optional('parentZoneApexNames')),
+  parentRoleArn: optional('parentRoleArn'),
+  route53RequestsPerSecond: number('route53RequestsPerSecond'),
+  reservedConcurrency: reserved === 'none' ? 'none' : number('reservedConcurrency'),
 });
 
 new ParentDelegationsStack(app, 'SubdomainDelegationParent', {

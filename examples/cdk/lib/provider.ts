@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Annotations, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -72,9 +72,36 @@ export interface SubdomainDelegationProviderProps {
   readonly readerRoleNamePrefix?: string;
   /** Parent zone IDs the provider may list and change; default: every zone of the account. */
   readonly parentHostedZoneIds?: string[];
-  /** IAM StringLike patterns for route53:ChangeResourceRecordSetsNormalizedRecordNames. */
-  readonly allowedRecordNames?: string[];
-  /** DELEGATION_POLICY JSON; unset = only stacks of this account may delegate. */
+  /**
+   * Required: IAM StringLike patterns (lower case, no trailing dot) for
+   * route53:ChangeResourceRecordSetsNormalizedRecordNames; every name of a change batch must match one.
+   * `['*']` is the explicit choice of any name.
+   */
+  readonly allowedRecordNames: string[];
+  /**
+   * Apex names of the parent zones (lower case, no trailing dot), e.g. `['example.com']`: an explicit
+   * IAM Deny refuses any change batch naming one of them, whatever allowedRecordNames allows.
+   */
+  readonly parentZoneApexNames?: string[];
+  /**
+   * Role in another account that holds the parent zone. Becomes DELEGATION_PARENT_ROLE_ARNS, the only
+   * ParentRoleArn a request may name, and the only role besides the readers the provider may assume.
+   * Unset: no request may name a parent role.
+   */
+  readonly parentRoleArn?: string;
+  /**
+   * DELEGATION_ROUTE53_REQUESTS_PER_SECOND: the DNS account's Route 53 request rate the provider paces
+   * itself by once throttled. Default 10 (Route 53's default: burst 50, refill 10 per second); raise
+   * it only when the DNS account's Route 53 quota was raised. 1..1000.
+   */
+  readonly route53RequestsPerSecond?: number;
+  /**
+   * Reserved concurrency, default 20: a flood of forged invocations cannot take the account's whole
+   * Lambda concurrency. `'none'` reserves nothing, for accounts whose quota is too small to reserve
+   * any (there is no 0: it would throttle every request).
+   */
+  readonly reservedConcurrency?: number | 'none';
+  /** DELEGATION_POLICY JSON; unset = only zones in this account may be delegated to. */
   readonly delegationPolicy?: string;
   /** o-...: let the whole organization invoke the function; only assume roles inside it. */
   readonly organizationId?: string;
@@ -96,6 +123,32 @@ export class SubdomainDelegationProvider extends Construct {
     const zoneArns = (props.parentHostedZoneIds ?? ['*']).map((z) =>
       stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: z }),
     );
+    const normalized = /^[a-z0-9_*?-]+(\.[a-z0-9_*?-]+)*$/;
+    // (Lists given as tokens, e.g. a CfnParameter's valueAsList, are checked by CloudFormation instead.)
+    if (!Token.isUnresolved(props.allowedRecordNames) &&
+        (props.allowedRecordNames.length === 0 || props.allowedRecordNames.some((n) => !normalized.test(n)))) {
+      throw new Error(
+        `allowedRecordNames needs one or more lower-case patterns without a trailing dot ('*' = any name), not ${JSON.stringify(props.allowedRecordNames)}`,
+      );
+    }
+    const apexNames = props.parentZoneApexNames ?? [];
+    if (!Token.isUnresolved(apexNames) && apexNames.some((n) => !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(n))) {
+      throw new Error(`parentZoneApexNames must be lower case without a trailing dot, not ${JSON.stringify(apexNames)}`);
+    }
+    if (props.parentRoleArn && !Token.isUnresolved(props.parentRoleArn) &&
+        !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/([A-Za-z0-9+=.@_-]+\/)*[A-Za-z0-9+=.@_-]+$/.test(props.parentRoleArn)) {
+      // No comma: DELEGATION_PARENT_ROLE_ARNS is a comma-separated list.
+      throw new Error(`parentRoleArn must be one IAM role ARN, not ${props.parentRoleArn}`);
+    }
+    const requestsPerSecond = props.route53RequestsPerSecond ?? 10;
+    if (!Token.isUnresolved(requestsPerSecond) &&
+        (!Number.isInteger(requestsPerSecond) || requestsPerSecond < 1 || requestsPerSecond > 1000)) {
+      throw new Error(`route53RequestsPerSecond must be an integer 1..1000, not ${requestsPerSecond}`);
+    }
+    const reserved = props.reservedConcurrency ?? 20;
+    if (reserved !== 'none' && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
+      throw new Error(`reservedConcurrency must be a positive integer or 'none' (0 would throttle every request), not ${reserved}`);
+    }
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName: `/aws/lambda/${providerName}`,
@@ -134,25 +187,41 @@ export class SubdomainDelegationProvider extends Construct {
           sid: 'WriteDelegationRecordsOnly',
           actions: ['route53:ChangeResourceRecordSets'],
           resources: zoneArns,
+          // ForAllValues: every type, action and name of the change batch must be in the lists.
           conditions: {
             'ForAllValues:StringEquals': {
               'route53:ChangeResourceRecordSetsRecordTypes': ['NS', 'DS'],
               'route53:ChangeResourceRecordSetsActions': ['UPSERT', 'DELETE'],
             },
-            ...(props.allowedRecordNames && props.allowedRecordNames.length > 0
-              ? { 'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': props.allowedRecordNames } }
-              : {}),
+            'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': props.allowedRecordNames },
           },
         }),
+        // An explicit Deny wins over any Allow; ForAnyValue refuses a batch in which any one name is an apex.
+        ...(Token.isUnresolved(apexNames) || apexNames.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'NeverTheParentZoneApex',
+                effect: iam.Effect.DENY,
+                actions: ['route53:ChangeResourceRecordSets'],
+                resources: [stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: '*' })],
+                conditions: { 'ForAnyValue:StringEquals': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': apexNames } },
+              }),
+            ]
+          : []),
         new iam.PolicyStatement({
           sid: 'AssumeChildReaderRoles',
           actions: ['sts:AssumeRole'],
           resources: [`arn:${stack.partition}:iam::*:role/${readerPrefix}-*`],
           conditions: props.organizationId ? { StringEquals: { 'aws:ResourceOrgID': props.organizationId } } : undefined,
         }),
+        // Exactly the one parent role this deployment names (also DELEGATION_PARENT_ROLE_ARNS).
+        ...(props.parentRoleArn
+          ? [new iam.PolicyStatement({ sid: 'AssumeParentRole', actions: ['sts:AssumeRole'], resources: [props.parentRoleArn] })]
+          : []),
         new iam.PolicyStatement({
           sid: 'VerifyStacksOfThisAccount',
-          actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+          // DescribeStackEvents: the cleanup Delete of a replaced ID must show in the stack's events.
+          actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents'],
           resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: '*/*' })],
         }),
       ],
@@ -173,8 +242,21 @@ export class SubdomainDelegationProvider extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      // Only DELEGATION_POLICY: the loopback/skip-verification switches are for local tests only.
-      environment: props.delegationPolicy ? { DELEGATION_POLICY: props.delegationPolicy } : undefined,
+      reservedConcurrentExecutions: reserved === 'none' ? undefined : reserved,
+      // CloudFormation invokes asynchronously. It waits at most an hour for an answer, so an event
+      // queued longer (throttled) is dropped; a crash is retried once, and a retried invocation
+      // answers the same request idempotently (see cfn/provider.yaml EventInvokeConfig).
+      maxEventAge: Duration.hours(1),
+      retryAttempts: 1,
+      // The loopback/skip-verification switches are for local tests only and never set here.
+      // DELEGATION_PARENT_ROLE_ARNS is always set: empty means no request may name a ParentRoleArn.
+      environment: {
+        ...(props.delegationPolicy ? { DELEGATION_POLICY: props.delegationPolicy } : {}),
+        DELEGATION_PARENT_ROLE_ARNS: props.parentRoleArn ?? '',
+        DELEGATION_ROUTE53_REQUESTS_PER_SECOND: Token.isUnresolved(requestsPerSecond)
+          ? Token.asString(requestsPerSecond)
+          : String(requestsPerSecond),
+      },
     });
     // The role's policy must exist before the function first runs. The role itself is already implied
     // by Fn::GetAtt, so DependsOn names only the policy (cfn-lint W3005 flags a redundant one).
@@ -184,8 +266,13 @@ export class SubdomainDelegationProvider extends Construct {
     skipCheckov(this.function.node.defaultChild as CfnResource, [
       ['CKV_AWS_116', 'No DLQ: the provider always answers the ResponseURL itself; a queued event could no longer be answered.'],
       ['CKV_AWS_117', 'Not in a VPC: only public AWS endpoints and the S3 pre-signed ResponseURL are called.'],
-      ['CKV_AWS_115', 'Reserved concurrency left to the account: new accounts with a quota of 10 cannot reserve any.'],
-      ['CKV_AWS_173', 'DELEGATION_POLICY is a non-secret allow list, encrypted at rest with the Lambda service key.'],
+      ...(reserved === 'none'
+        ? [['CKV_AWS_115', "reservedConcurrency 'none' chosen: the account's concurrency quota is too small to reserve any."] as [string, string]]
+        : []),
+      ['CKV_AWS_173', 'The variables are a non-secret allow list, role ARNs and a rate; encrypted at rest with the Lambda service key.'],
+      ...(props.parentRoleArn
+        ? [['CKV_AWS_45', "DELEGATION_PARENT_ROLE_ARNS is a role ARN, not a secret; the secret scan mistakes the ARN's account ID for one."] as [string, string]]
+        : []),
     ]);
 
     if (props.organizationId) {

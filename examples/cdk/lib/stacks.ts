@@ -11,7 +11,11 @@ export interface ProviderStackProps extends StackProps {
   readonly readerRoleNamePrefix: string;
   readonly organizationId?: string;
   readonly delegationPolicy?: string;
-  readonly allowedRecordNames?: string[];
+  readonly allowedRecordNames: string[];
+  readonly parentZoneApexNames?: string[];
+  readonly parentRoleArn?: string;
+  readonly route53RequestsPerSecond?: number;
+  readonly reservedConcurrency?: number | 'none';
 }
 
 /** DNS (parent) account: the provider, one per region that uses it. */
@@ -29,6 +33,10 @@ export class ProviderStack extends Stack {
       organizationId: props.organizationId,
       delegationPolicy: props.delegationPolicy,
       allowedRecordNames: props.allowedRecordNames,
+      parentZoneApexNames: props.parentZoneApexNames,
+      parentRoleArn: props.parentRoleArn,
+      route53RequestsPerSecond: props.route53RequestsPerSecond,
+      reservedConcurrency: props.reservedConcurrency,
     });
     new CfnOutput(this, 'ServiceToken', { value: this.provider.serviceToken });
     new CfnOutput(this, 'ProviderRoleArn', { value: this.provider.role.roleArn });
@@ -96,7 +104,8 @@ export class ChildAccountStack extends Stack {
             }),
             new iam.PolicyStatement({
               sid: 'VerifyThisStack',
-              actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'],
+              // DescribeStackEvents: the cleanup Delete of a replaced ID must show in this stack's events.
+              actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents'],
               resources: [this.stackId],
             }),
           ],
