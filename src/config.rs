@@ -211,7 +211,10 @@ mod tests {
             assert!(config.skip_request_verification, "{ok:?}");
         }
         for (bad, says) in [
-            (vec![SKIP], "neither AWS_ENDPOINT_URL_ROUTE_53 nor AWS_ENDPOINT_URL"),
+            (
+                vec![SKIP],
+                "neither AWS_ENDPOINT_URL_ROUTE_53 nor AWS_ENDPOINT_URL",
+            ),
             (
                 vec![SKIP, ("AWS_ENDPOINT_URL", "https://route53.amazonaws.com")],
                 "is not a loopback address",
@@ -233,7 +236,10 @@ mod tests {
                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
             ),
             (
-                vec![SKIP, ("AWS_ENDPOINT_URL", "http://127.0.0.1.evil.example:1")],
+                vec![
+                    SKIP,
+                    ("AWS_ENDPOINT_URL", "http://127.0.0.1.evil.example:1"),
+                ],
                 "is not a loopback address",
             ),
         ] {
@@ -264,8 +270,7 @@ mod tests {
             DEFAULT_ROUTE53_REQUESTS_PER_SECOND
         );
         assert!(
-            Config::from_lookup(lookup(&[("DELEGATION_PARENT_ROLE_ARNS", "not-an-arn")]))
-                .is_err()
+            Config::from_lookup(lookup(&[("DELEGATION_PARENT_ROLE_ARNS", "not-an-arn")])).is_err()
         );
         let rate = |v: &str| {
             Config::from_lookup(lookup(&[("DELEGATION_ROUTE53_REQUESTS_PER_SECOND", v)]))

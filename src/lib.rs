@@ -1,11 +1,13 @@
 //! `Custom::SubdomainDelegation`: delegates a subdomain from a parent Route 53 zone to the hosted
-//! zone a child account owns. Layout: a pure core (`domain`), the CloudFormation protocol (`cfn`),
-//! ports the handler needs (`ports`) and their SDK adapters (`aws`), and the handler tying them.
+//! zone a child account owns (docs/design.md). Layout: a pure core (`domain`), the use cases over
+//! small ports (`usecase`, `ports`), the SDK adapters behind the ports (`aws`), and the
+//! CloudFormation protocol with its runner (`cfn`); settings in `config`.
+#![deny(clippy::too_many_lines)]
 
 pub mod aws;
 pub mod cfn;
 pub mod config;
 pub mod domain;
-pub mod handler;
 pub mod ports;
-pub mod throttle;
+pub mod text;
+pub mod usecase;

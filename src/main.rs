@@ -1,5 +1,6 @@
 //! Entry points: the Lambda runtime loop, and `subdomain-delegation invoke EVENT.json` outside Lambda.
 #![recursion_limit = "256"]
+#![deny(clippy::too_many_lines)]
 
 use lambda_runtime::tracing;
 use lambda_runtime::tracing::subscriber::EnvFilter;
@@ -8,8 +9,8 @@ use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use subdomain_delegation::aws::SdkConnector;
 use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
-use subdomain_delegation::handler::Provider;
 use tokio::time::Instant;
 
 const USAGE: &str = "usage: subdomain-delegation [invoke EVENT.json [--timeout SECONDS]]\n\

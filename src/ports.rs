@@ -1,10 +1,11 @@
 //! What the handler needs from AWS, as small traits: the SDK adapters implement them, tests
 //! inject mocks.
 
-use crate::domain::authority::{ResourceState, StackEvent};
 use crate::domain::guardrail::ChangeRefusal;
+use crate::domain::model::{
+    Change, DnssecState, LiveRecord, ResourceState, StackEvent, StackStatus, SubmittedChange, Zone,
+};
 use crate::domain::name::DnsName;
-use crate::domain::plan::{Change, DnssecState, LiveRecord, Zone};
 use crate::domain::properties::{RoleSpec, ZoneId};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
@@ -37,12 +38,6 @@ pub enum AdapterError {
 pub trait ChildZoneReader {
     async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError>;
     async fn dnssec(&self, id: &ZoneId) -> Result<DnssecState, AdapterError>;
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SubmittedChange {
-    pub id: String,
-    pub insync: bool,
 }
 
 /// Reads and changes the parent zone, in the parent account.
@@ -87,7 +82,7 @@ pub trait StackReader {
         logical_id: &str,
     ) -> Result<ResourceState, AdapterError>;
     /// `DescribeStacks`: the stack's status.
-    async fn stack_status(&self, stack_id: &str) -> Result<String, AdapterError>;
+    async fn stack_status(&self, stack_id: &str) -> Result<StackStatus, AdapterError>;
     /// `DescribeStackEvents`: one page of the stack's events, newest first, and the token of the
     /// next (older) page.
     async fn events(

@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use subdomain_delegation::aws::{CloudFormation, Route53, SdkConnector, retry_config};
 use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
 use subdomain_delegation::domain::properties::RoleSpec;
-use subdomain_delegation::handler::Provider;
 use subdomain_delegation::ports::{AdapterError, Connector, SessionContext};
 use support::*;
 

@@ -678,7 +678,7 @@ async fn sns_wrapped_requests_work_and_foreign_urls_get_nothing() {
 
     // Loopback is allowed only by the explicit setting; a foreign host never.
     receiver.clear();
-    let strict = subdomain_delegation::handler::Provider::new(
+    let strict = subdomain_delegation::cfn::runner::Provider::new(
         subdomain_delegation::aws::SdkConnector::new(
             w.moto.sdk_config().await,
             subdomain_delegation::aws::retry_config(),

@@ -20,14 +20,14 @@ use aws_smithy_types::body::SdkBody;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use subdomain_delegation::aws::pace::{AccountPace, PaceHooks, ThrottleSchedule};
 use subdomain_delegation::aws::{CloudFormation, Route53};
 use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::domain::name::DnsName;
 use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::domain::properties::ZoneId;
-use subdomain_delegation::handler::Provider;
 use subdomain_delegation::ports::{AdapterError, Connector, ParentZoneStore, SessionContext};
-use subdomain_delegation::throttle::{AccountPace, PaceHooks, ThrottleSchedule};
 use support::{Driver, Receiver};
 use tokio::time::Instant;
 

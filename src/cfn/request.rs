@@ -3,22 +3,7 @@
 use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest;
 use serde_json::Value;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RequestKind {
-    Create,
-    Update,
-    Delete,
-}
-
-impl RequestKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestKind::Create => "Create",
-            RequestKind::Update => "Update",
-            RequestKind::Delete => "Delete",
-        }
-    }
-}
+pub use crate::domain::model::RequestKind;
 
 /// The fields an answer must echo, whatever else is wrong with the request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The answer CloudFormation reads from the ResponseURL.
 
 use super::request::Envelope;
+use crate::text::cut_at_char_boundary;
 use aws_lambda_events::event::cloudformation::{
     CloudFormationCustomResourceResponse, CloudFormationCustomResourceResponseStatus,
 };
@@ -62,13 +63,8 @@ pub fn failed_create_id(request_id: &str) -> String {
 }
 
 fn cut(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
+    let end = cut_at_char_boundary(&s, max).len();
+    s.truncate(end);
     s
 }
 
@@ -215,7 +211,10 @@ mod tests {
     }
 
     fn body_of_success() -> Vec<u8> {
-        body(&envelope(), &Answer::success("Z1/x.example.com".into(), BTreeMap::new()))
+        body(
+            &envelope(),
+            &Answer::success("Z1/x.example.com".into(), BTreeMap::new()),
+        )
     }
 
     #[test]

@@ -127,7 +127,10 @@ mod tests {
             assert!(text.contains("dev.example.com."), "{text}");
         }
         let delete = ChangeRefusal::from_message("… ACTIVE_DELEGATION_CHECK …".into()).to_string();
-        assert!(delete.contains("move traffic off the child zone first"), "{delete}");
+        assert!(
+            delete.contains("move traffic off the child zone first"),
+            "{delete}"
+        );
         assert!(delete.contains("DELETE_FAILED"), "{delete}");
         let plain = ChangeRefusal::from_message("RRSet of type NS is not permitted".into());
         assert_eq!(plain.guardrail, None);

@@ -1,35 +1,12 @@
 //! The pure plan: desired delegation + live state of the parent zone → the change batch to send,
 //! or a refusal that says why nothing may be written. No IO here; every rule is tested with values.
 
-use super::name::{DnsName, same_values};
+use super::model::{
+    Action, Change, DnssecState, KeyStatus, LiveRecord, RecordKind, RecordType, SigningStatus, Zone,
+};
+use super::name::{DnsName, normalize_value, same_values};
 use super::properties::{DnssecMode, OnConflict, ZoneId};
 use std::fmt;
-
-/// A hosted zone as the adapters read it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Zone {
-    pub id: ZoneId,
-    pub name: DnsName,
-    pub private: bool,
-    /// The zone's delegation set (empty for private zones and some imported zones).
-    pub name_servers: Vec<String>,
-}
-
-/// DNSSEC state of the child zone, as `GetDNSSEC` reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DnssecState {
-    /// `SIGNING`, `NOT_SIGNING`, `DELETING`, `ACTION_NEEDED`, ...
-    pub serve_signature: String,
-    pub key_signing_keys: Vec<KeySigningKey>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeySigningKey {
-    pub name: String,
-    /// `ACTIVE`, `INACTIVE`, `ACTION_NEEDED`, ...
-    pub status: String,
-    pub ds_record: String,
-}
 
 /// The DS values the parent should hold: `None` when DS is not ours to manage (`Dnssec=off`);
 /// one value per ACTIVE key-signing key while the child is SIGNING, so the chain holds through a
@@ -41,12 +18,12 @@ pub fn desired_ds(
     let Some(state) = state.filter(|_| mode != DnssecMode::Off) else {
         return Ok(None);
     };
-    let signing = state.serve_signature == "SIGNING";
+    let signing = state.serve_signature == SigningStatus::Signing;
     let mut ds: Vec<String> = if signing {
         state
             .key_signing_keys
             .iter()
-            .filter(|k| k.status == "ACTIVE" && !k.ds_record.trim().is_empty())
+            .filter(|k| k.status == KeyStatus::Active && !k.ds_record.trim().is_empty())
             .map(|k| k.ds_record.trim().to_owned())
             .collect()
     } else {
@@ -56,7 +33,7 @@ pub fn desired_ds(
     ds.dedup();
     if mode == DnssecMode::Required && ds.is_empty() {
         return Err(Refusal::DnssecRequired {
-            status: state.serve_signature.clone(),
+            status: state.serve_signature.to_string(),
             keys: if state.key_signing_keys.is_empty() {
                 "no key-signing keys".to_owned()
             } else {
@@ -70,54 +47,6 @@ pub fn desired_ds(
         });
     }
     Ok(Some(ds))
-}
-
-/// A record set in the parent zone, at or below the delegated name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LiveRecord {
-    pub name: DnsName,
-    pub rtype: String,
-    pub ttl: Option<i64>,
-    pub values: Vec<String>,
-    /// Alias target, set identifier or routing policy: a record the provider never writes.
-    pub special: bool,
-}
-
-impl LiveRecord {
-    fn describe(&self) -> String {
-        format!("{} {}", self.name, self.rtype)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecordKind {
-    Ns,
-    Ds,
-}
-
-impl RecordKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::Ns => "NS",
-            RecordKind::Ds => "DS",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Upsert,
-    Delete,
-}
-
-/// One entry of a Route 53 change batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
-    pub action: Action,
-    pub name: DnsName,
-    pub kind: RecordKind,
-    pub ttl: i64,
-    pub values: Vec<String>,
 }
 
 /// What the parent zone should hold for one delegation.
@@ -208,7 +137,7 @@ pub enum Refusal {
     )]
     Conflict {
         name: DnsName,
-        kind: &'static str,
+        kind: RecordKind,
         existing: String,
     },
     #[error(
@@ -223,6 +152,41 @@ pub enum Refusal {
         "the parent zone holds {record} as an alias or with a routing policy; the provider manages only simple NS and DS records. Delete it by hand first"
     )]
     Unmanageable { record: String },
+    #[error(
+        "no public hosted zone is named {name} in the parent account ({private} private); check ParentHostedZoneName, or give ParentHostedZoneId"
+    )]
+    NoPublicParent { name: DnsName, private: usize },
+    #[error(
+        "{count} public hosted zones are named {name} ({ids}); give ParentHostedZoneId to choose one"
+    )]
+    SeveralPublicParents {
+        name: DnsName,
+        count: usize,
+        ids: String,
+    },
+}
+
+/// `ParentHostedZoneName` must name exactly one public zone: choosing among several would be a
+/// guess, and a private zone cannot hold a delegation.
+pub fn the_public_zone(name: &DnsName, zones: Vec<Zone>) -> Result<Zone, Refusal> {
+    let total = zones.len();
+    let mut public: Vec<Zone> = zones.into_iter().filter(|z| !z.private).collect();
+    match public.len() {
+        1 => Ok(public.remove(0)),
+        0 => Err(Refusal::NoPublicParent {
+            name: name.clone(),
+            private: total,
+        }),
+        count => Err(Refusal::SeveralPublicParents {
+            name: name.clone(),
+            count,
+            ids: public
+                .iter()
+                .map(|z| z.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
 }
 
 /// docs/design.md, "Names": the delegated name is the child zone's name, checked against the parent and
@@ -274,18 +238,70 @@ pub fn check_names(
 }
 
 fn live_at<'a>(live: &'a [LiveRecord], name: &DnsName, kind: RecordKind) -> Option<&'a LiveRecord> {
-    live.iter()
-        .find(|r| &r.name == name && r.rtype == kind.as_str())
+    live.iter().find(|r| &r.name == name && r.is(kind))
 }
 
+/// Name servers as the change batch writes them: normalised, fully qualified.
 fn fqdn_values(values: &[String]) -> Vec<String> {
     values
         .iter()
-        .map(|v| {
-            let v = v.trim().to_ascii_lowercase();
-            if v.ends_with('.') { v } else { format!("{v}.") }
-        })
+        .map(|v| format!("{}.", normalize_value(v)))
         .collect()
+}
+
+/// A Create must not hide other records (unless allowed) nor overwrite another delegation
+/// (unless `OnConflict=replace`); an identical one is adopted.
+fn check_create(
+    desired: &Desired,
+    live: &[LiveRecord],
+    (live_ns, live_ds): (Option<&LiveRecord>, Option<&LiveRecord>),
+    on_conflict: OnConflict,
+    allow_occluded_records: bool,
+) -> Result<Outcome, Refusal> {
+    let name = &desired.name;
+    let mut outcome = if live_ns.is_none() {
+        Outcome::Created
+    } else {
+        Outcome::Adopted
+    };
+    if !allow_occluded_records {
+        let hidden: Vec<String> = live
+            .iter()
+            .filter(|r| {
+                r.name.is_strictly_below(name)
+                    || (&r.name == name && matches!(r.rtype, RecordType::Other(_)))
+            })
+            .map(LiveRecord::describe)
+            .collect();
+        if !hidden.is_empty() {
+            return Err(Refusal::Occluded {
+                name: name.clone(),
+                records: list_for_message(&hidden),
+            });
+        }
+    }
+    let ns_conflict = live_ns.filter(|r| !same_values(&r.values, &desired.name_servers));
+    let ds_conflict = match &desired.ds {
+        None => None,
+        Some(ds) => live_ds.filter(|r| !same_values(&r.values, ds)),
+    };
+    if let Some(conflict) = ns_conflict.or(ds_conflict) {
+        match on_conflict {
+            OnConflict::Fail => {
+                return Err(Refusal::Conflict {
+                    name: name.clone(),
+                    kind: if conflict.is(RecordKind::Ns) {
+                        RecordKind::Ns
+                    } else {
+                        RecordKind::Ds
+                    },
+                    existing: list_for_message(&conflict.values),
+                });
+            }
+            OnConflict::Replace => outcome = Outcome::Replaced,
+        }
+    }
+    Ok(outcome)
 }
 
 /// Plans a Create or an in-place Update.
@@ -305,51 +321,19 @@ pub fn plan_upsert(
         }
     }
 
-    let mut outcome = match mode {
+    let outcome = match mode {
         Mode::Converge => Outcome::Updated,
-        Mode::Create { .. } if live_ns.is_none() => Outcome::Created,
-        Mode::Create { .. } => Outcome::Adopted,
+        Mode::Create {
+            on_conflict,
+            allow_occluded_records,
+        } => check_create(
+            desired,
+            live,
+            (live_ns, live_ds),
+            on_conflict,
+            allow_occluded_records,
+        )?,
     };
-
-    if let Mode::Create {
-        on_conflict,
-        allow_occluded_records,
-    } = mode
-    {
-        if !allow_occluded_records {
-            let hidden: Vec<String> = live
-                .iter()
-                .filter(|r| {
-                    r.name.is_strictly_below(name)
-                        || (&r.name == name && r.rtype != "NS" && r.rtype != "DS")
-                })
-                .map(LiveRecord::describe)
-                .collect();
-            if !hidden.is_empty() {
-                return Err(Refusal::Occluded {
-                    name: name.clone(),
-                    records: list_for_message(&hidden),
-                });
-            }
-        }
-        let ns_conflict = live_ns.filter(|r| !same_values(&r.values, &desired.name_servers));
-        let ds_conflict = match &desired.ds {
-            None => None,
-            Some(ds) => live_ds.filter(|r| !same_values(&r.values, ds)),
-        };
-        if let Some(conflict) = ns_conflict.or(ds_conflict) {
-            match on_conflict {
-                OnConflict::Fail => {
-                    return Err(Refusal::Conflict {
-                        name: name.clone(),
-                        kind: if conflict.rtype == "NS" { "NS" } else { "DS" },
-                        existing: list_for_message(&conflict.values),
-                    });
-                }
-                OnConflict::Replace => outcome = Outcome::Replaced,
-            }
-        }
-    }
 
     let ttl = i64::from(desired.ttl);
     let mut changes = Vec::with_capacity(2);
@@ -476,307 +460,5 @@ impl fmt::Display for Identity {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn n(s: &str) -> DnsName {
-        DnsName::parse(s).unwrap()
-    }
-    fn z(s: &str) -> ZoneId {
-        ZoneId::parse(s).unwrap()
-    }
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-    const NS: [&str; 2] = ["ns-1.awsdns-01.com", "ns-2.awsdns-02.net"];
-    const OTHER_NS: [&str; 1] = ["ns1.elsewhere.org."];
-
-    fn zone(id: &str, name: &str, private: bool, ns: &[&str]) -> Zone {
-        Zone {
-            id: z(id),
-            name: n(name),
-            private,
-            name_servers: strings(ns),
-        }
-    }
-    fn record(name: &str, rtype: &str, ttl: i64, values: &[&str]) -> LiveRecord {
-        LiveRecord {
-            name: n(name),
-            rtype: rtype.into(),
-            ttl: Some(ttl),
-            values: strings(values),
-            special: false,
-        }
-    }
-    fn desired(ds: Option<&[&str]>) -> Desired {
-        Desired {
-            name: n("dev.example.com"),
-            name_servers: strings(&NS),
-            ds: ds.map(strings),
-            ttl: 300,
-        }
-    }
-    const CREATE: Mode = Mode::Create {
-        on_conflict: OnConflict::Fail,
-        allow_occluded_records: false,
-    };
-    const CREATE_REPLACE: Mode = Mode::Create {
-        on_conflict: OnConflict::Replace,
-        allow_occluded_records: false,
-    };
-
-    #[test]
-    fn names_are_checked() {
-        let parent = zone("ZP", "example.com", false, &["ns-p"]);
-        let child = zone("ZC", "dev.example.com", false, &NS);
-        assert_eq!(check_names(&parent, &child, None), Ok(n("dev.example.com")));
-        assert_eq!(
-            check_names(&parent, &child, Some(&n("DEV.example.com."))),
-            Ok(n("dev.example.com"))
-        );
-        assert!(matches!(
-            check_names(&parent, &child, Some(&n("test.example.com"))),
-            Err(Refusal::DelegatedNameMismatch { .. })
-        ));
-        let apex = zone("ZC", "example.com", false, &NS);
-        assert!(matches!(
-            check_names(&parent, &apex, None),
-            Err(Refusal::Apex { .. })
-        ));
-        let outside = zone("ZC", "badexample.com", false, &NS);
-        assert!(matches!(
-            check_names(&parent, &outside, None),
-            Err(Refusal::NotBelow { .. })
-        ));
-        let above = zone("ZC", "com", false, &NS);
-        assert!(matches!(
-            check_names(&parent, &above, None),
-            Err(Refusal::NotBelow { .. })
-        ));
-        let private_child = zone("ZC", "dev.example.com", true, &[]);
-        assert!(matches!(
-            check_names(&parent, &private_child, None),
-            Err(Refusal::ChildPrivate { .. })
-        ));
-        let private_parent = zone("ZP", "example.com", true, &[]);
-        assert!(matches!(
-            check_names(&private_parent, &child, None),
-            Err(Refusal::ParentPrivate { .. })
-        ));
-        let bare = zone("ZC", "dev.example.com", false, &[]);
-        assert!(matches!(
-            check_names(&parent, &bare, None),
-            Err(Refusal::NoNameServers { .. })
-        ));
-        let msg = check_names(&parent, &apex, None).unwrap_err().to_string();
-        assert!(msg.contains("never touches a zone apex"), "{msg}");
-    }
-
-    #[test]
-    fn create_on_empty_name_upserts_ns_with_fqdn_values() {
-        let plan = plan_upsert(&desired(Some(&[])), &[], CREATE).unwrap();
-        assert_eq!(plan.outcome, Outcome::Created);
-        assert_eq!(
-            plan.changes,
-            vec![Change {
-                action: Action::Upsert,
-                name: n("dev.example.com"),
-                kind: RecordKind::Ns,
-                ttl: 300,
-                values: strings(&["ns-1.awsdns-01.com.", "ns-2.awsdns-02.net."]),
-            }]
-        );
-    }
-
-    #[test]
-    fn same_values_are_adopted_in_any_order_and_case() {
-        let live = [record(
-            "dev.example.com",
-            "NS",
-            172800,
-            &["NS-2.awsdns-02.net.", "ns-1.awsdns-01.com."],
-        )];
-        let plan = plan_upsert(&desired(None), &live, CREATE).unwrap();
-        assert_eq!(plan.outcome, Outcome::Adopted);
-        assert_eq!(plan.changes.len(), 1);
-        assert_eq!(plan.changes[0].ttl, 300);
-    }
-
-    #[test]
-    fn other_ns_values_conflict_unless_replace() {
-        let live = [record("dev.example.com", "NS", 300, &OTHER_NS)];
-        let refusal = plan_upsert(&desired(None), &live, CREATE).unwrap_err();
-        assert_eq!(
-            refusal,
-            Refusal::Conflict {
-                name: n("dev.example.com"),
-                kind: "NS",
-                existing: "ns1.elsewhere.org.".into()
-            }
-        );
-        assert!(refusal.to_string().contains("set OnConflict to replace"));
-        let plan = plan_upsert(&desired(None), &live, CREATE_REPLACE).unwrap();
-        assert_eq!(plan.outcome, Outcome::Replaced);
-        assert_eq!(plan.changes[0].action, Action::Upsert);
-    }
-
-    #[test]
-    fn converge_overwrites_without_conflict_check() {
-        let live = [
-            record("dev.example.com", "NS", 300, &OTHER_NS),
-            record("a.dev.example.com", "A", 300, &["192.0.2.1"]),
-        ];
-        let plan = plan_upsert(&desired(None), &live, Mode::Converge).unwrap();
-        assert_eq!(plan.outcome, Outcome::Updated);
-        assert_eq!(plan.changes.len(), 1);
-    }
-
-    #[test]
-    fn occluded_records_are_refused_and_named() {
-        let live = [
-            record("dev.example.com", "TXT", 300, &["\"x\""]),
-            record("api.dev.example.com", "A", 300, &["192.0.2.1"]),
-        ];
-        let refusal = plan_upsert(&desired(None), &live, CREATE).unwrap_err();
-        let msg = refusal.to_string();
-        assert!(
-            msg.contains("dev.example.com TXT, api.dev.example.com A"),
-            "{msg}"
-        );
-        assert!(msg.contains("AllowOccludedRecords"));
-        let allow = Mode::Create {
-            on_conflict: OnConflict::Fail,
-            allow_occluded_records: true,
-        };
-        assert_eq!(
-            plan_upsert(&desired(None), &live, allow).unwrap().outcome,
-            Outcome::Created
-        );
-    }
-
-    #[test]
-    fn many_occluded_records_are_summarised() {
-        let live: Vec<LiveRecord> = (0..12)
-            .map(|i| record(&format!("h{i}.dev.example.com"), "A", 60, &["192.0.2.1"]))
-            .collect();
-        let msg = plan_upsert(&desired(None), &live, CREATE)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("and 7 more"), "{msg}");
-    }
-
-    #[test]
-    fn special_records_are_never_managed() {
-        let mut alias = record("dev.example.com", "NS", 300, &NS);
-        alias.special = true;
-        assert!(matches!(
-            plan_upsert(&desired(None), &[alias.clone()], CREATE_REPLACE),
-            Err(Refusal::Unmanageable { .. })
-        ));
-        assert_eq!(
-            plan_delete(&n("dev.example.com"), &[alias], None, true),
-            DeletePlan::Absent
-        );
-    }
-
-    #[test]
-    fn ds_follows_the_desired_state() {
-        let ds = "12345 13 2 ABCDEF";
-        let plan = plan_upsert(&desired(Some(&[ds])), &[], CREATE).unwrap();
-        assert_eq!(
-            plan.changes
-                .iter()
-                .map(|c| (c.action, c.kind))
-                .collect::<Vec<_>>(),
-            vec![
-                (Action::Upsert, RecordKind::Ns),
-                (Action::Upsert, RecordKind::Ds)
-            ]
-        );
-        assert_eq!(plan.changes[1].ttl, 300);
-        assert_eq!(plan.changes[1].values, strings(&[ds]));
-
-        // Signing turned off: the DS the provider wrote is removed, with its exact live values.
-        let live = [
-            record("dev.example.com", "NS", 300, &NS),
-            record("dev.example.com", "DS", 600, &[ds]),
-        ];
-        let plan = plan_upsert(&desired(Some(&[])), &live, Mode::Converge).unwrap();
-        assert_eq!(
-            plan.changes[0],
-            Change {
-                action: Action::Delete,
-                name: n("dev.example.com"),
-                kind: RecordKind::Ds,
-                ttl: 600,
-                values: strings(&[ds])
-            }
-        );
-        assert_eq!(plan.changes[1].kind, RecordKind::Ns);
-
-        // Dnssec=off: a DS at the name is left alone.
-        let plan = plan_upsert(&desired(None), &live, Mode::Converge).unwrap();
-        assert_eq!(plan.changes.len(), 1);
-
-        // Create against a different DS conflicts like NS does.
-        let refusal = plan_upsert(&desired(Some(&["999 13 2 FF"])), &live, CREATE).unwrap_err();
-        assert!(matches!(refusal, Refusal::Conflict { kind: "DS", .. }));
-    }
-
-    #[test]
-    fn delete_plans() {
-        let name = n("dev.example.com");
-        assert_eq!(plan_delete(&name, &[], None, true), DeletePlan::Absent);
-        let live = [
-            record("dev.example.com", "DS", 600, &["1 13 2 AA"]),
-            record("dev.example.com", "NS", 3600, &NS),
-            record("x.dev.example.com", "A", 60, &["192.0.2.1"]),
-        ];
-        let child = strings(&NS);
-        let DeletePlan::Delete(changes) = plan_delete(&name, &live, Some(&child), true) else {
-            panic!("expected a delete");
-        };
-        assert_eq!(changes.len(), 2);
-        assert_eq!((changes[0].kind, changes[0].ttl), (RecordKind::Ds, 600));
-        assert_eq!((changes[1].kind, changes[1].ttl), (RecordKind::Ns, 3600));
-        assert!(changes.iter().all(|c| c.action == Action::Delete));
-
-        let DeletePlan::Delete(changes) = plan_delete(&name, &live, None, false) else {
-            panic!("expected a delete");
-        };
-        assert_eq!(changes.len(), 1);
-        assert_eq!(changes[0].values, strings(&NS));
-
-        let elsewhere = strings(&OTHER_NS);
-        assert_eq!(
-            plan_delete(&name, &live, Some(&elsewhere), true),
-            DeletePlan::Foreign {
-                live_values: strings(&NS)
-            }
-        );
-    }
-
-    #[test]
-    fn identities_round_trip_and_reject_foreign_ids() {
-        let id = Identity {
-            parent_zone_id: z("Z0ABC123"),
-            name: n("dev.example.com"),
-        };
-        assert_eq!(id.to_string(), "Z0ABC123/dev.example.com");
-        assert_eq!(Identity::parse("Z0ABC123/dev.example.com"), Some(id));
-        for foreign in [
-            "failed-create:1234-5678",
-            "",
-            "Z0ABC123",
-            "Z0ABC123/",
-            "/dev.example.com",
-            "z0abc/dev.example.com",
-            "Z0ABC123/Dev.Example.com",
-            "Z0ABC123/dev.example.com.",
-            "mystack-MyDelegation-1A2B3C4D5E6F",
-            "2026/11/27/[$LATEST]abcdef",
-        ] {
-            assert_eq!(Identity::parse(foreign), None, "{foreign}");
-        }
-    }
-}
+#[path = "tests/plan.rs"]
+mod tests;

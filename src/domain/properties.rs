@@ -182,6 +182,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A keyword property, compared case-insensitively.
+    fn keyword(&self, key: &'static str) -> Result<Option<String>, PropertyError> {
+        Ok(self.string(key)?.map(|s| s.to_ascii_lowercase()))
+    }
+
     fn role(
         &self,
         arn_name: &'static str,
@@ -273,29 +278,8 @@ pub fn role_arn_account(arn: &str) -> Option<String> {
 impl Properties {
     pub fn from_json(value: &Value) -> Result<Self, PropertyError> {
         let map = value.as_object().ok_or(PropertyError::NotAnObject)?;
-        let mut unknown: Vec<&str> = map
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !PASSED_BY_CLOUDFORMATION.contains(k) && !KNOWN.contains(k))
-            .collect();
-        if !unknown.is_empty() {
-            unknown.sort_unstable();
-            let mut names = unknown
-                .iter()
-                .take(10)
-                .map(|k| show(k))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if unknown.len() > 10 {
-                names.push_str(&format!(" and {} more", unknown.len() - 10));
-            }
-            return Err(PropertyError::Unknown {
-                names,
-                known: KNOWN.join(", "),
-            });
-        }
+        no_unknown_keys(map)?;
         let r = Reader(map);
-
         let parent = match (
             r.zone_id("ParentHostedZoneId")?,
             r.name("ParentHostedZoneName")?,
@@ -312,47 +296,8 @@ impl Properties {
         let child_zone_id = r
             .zone_id("ChildHostedZoneId")?
             .ok_or(PropertyError::Missing("ChildHostedZoneId"))?;
-
-        let ttl = match r.string("TTL")? {
-            None => DEFAULT_TTL,
-            Some(s) => match s.parse::<u64>() {
-                Ok(n) if (1..=u64::from(MAX_TTL)).contains(&n) => n as u32,
-                Ok(_) => {
-                    return Err(invalid(
-                        "TTL",
-                        format!(
-                            "is {}; use 1 to {MAX_TTL} seconds",
-                            if s.len() > 24 { show(&s) } else { s.clone() }
-                        ),
-                    ));
-                }
-                Err(_) if s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) => {
-                    return Err(invalid(
-                        "TTL",
-                        format!(
-                            "is {}; use 1 to {MAX_TTL} seconds",
-                            if s.len() > 24 { show(&s) } else { s.clone() }
-                        ),
-                    ));
-                }
-                Err(_) => {
-                    return Err(invalid(
-                        "TTL",
-                        format!(
-                            "is {}; use a whole number of seconds from 1 to {MAX_TTL}",
-                            show(&s)
-                        ),
-                    ));
-                }
-            },
-        };
-
-        let dnssec = match r
-            .string("Dnssec")?
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let ttl = ttl(r.string("TTL")?)?;
+        let dnssec = match r.keyword("Dnssec")?.as_deref() {
             None | Some("auto") => DnssecMode::Auto,
             Some("off") => DnssecMode::Off,
             Some("required") => DnssecMode::Required,
@@ -363,12 +308,7 @@ impl Properties {
                 ));
             }
         };
-        let on_conflict = match r
-            .string("OnConflict")?
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let on_conflict = match r.keyword("OnConflict")?.as_deref() {
             None | Some("fail") => OnConflict::Fail,
             Some("replace") => OnConflict::Replace,
             Some(other) => {
@@ -378,23 +318,7 @@ impl Properties {
                 ));
             }
         };
-        let sts_region = match r.string("StsRegion")? {
-            None => None,
-            Some(s) => {
-                let ok = s.len() <= 32
-                    && s.split('-').count() >= 3
-                    && s.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-                if !ok {
-                    return Err(invalid(
-                        "StsRegion",
-                        format!("is {}; use a region name such as us-east-1", show(&s)),
-                    ));
-                }
-                Some(s)
-            }
-        };
-
+        let sts_region = r.string("StsRegion")?.map(sts_region).transpose()?;
         Ok(Properties {
             parent,
             child_zone_id,
@@ -411,119 +335,88 @@ impl Properties {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn parse(v: Value) -> Result<Properties, PropertyError> {
-        Properties::from_json(&v)
+/// An unknown property is an error: a typo must not be silently ignored.
+fn no_unknown_keys(map: &serde_json::Map<String, Value>) -> Result<(), PropertyError> {
+    let mut unknown: Vec<&str> = map
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !PASSED_BY_CLOUDFORMATION.contains(k) && !KNOWN.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
     }
-
-    fn err(v: Value) -> String {
-        parse(v).unwrap_err().to_string()
+    unknown.sort_unstable();
+    let mut names = unknown
+        .iter()
+        .take(UNKNOWN_SHOWN)
+        .map(|k| show(k))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if unknown.len() > UNKNOWN_SHOWN {
+        names.push_str(&format!(" and {} more", unknown.len() - UNKNOWN_SHOWN));
     }
+    Err(PropertyError::Unknown {
+        names,
+        known: KNOWN.join(", "),
+    })
+}
 
-    #[test]
-    fn minimal_properties_get_defaults() {
-        let p = parse(json!({"ServiceToken": "arn:aws:lambda:us-east-1:1:function:x", "ServiceTimeout": "600", "ParentHostedZoneId": "/hostedzone/Z0PARENT", "ChildHostedZoneId": "Z0CHILD"})).unwrap();
-        assert_eq!(p.parent, ParentZoneRef::Id(ZoneId("Z0PARENT".into())));
-        assert_eq!(p.child_zone_id.as_str(), "Z0CHILD");
-        assert_eq!(p.ttl, DEFAULT_TTL);
-        assert!(p.wait_for_sync);
-        assert_eq!(p.dnssec, DnssecMode::Auto);
-        assert_eq!(p.on_conflict, OnConflict::Fail);
-        assert!(!p.allow_occluded_records);
-        assert_eq!(p.child_role, None);
-        assert_eq!(p.sts_region, None);
-    }
+/// How many unknown property names a Reason lists.
+const UNKNOWN_SHOWN: usize = 10;
+/// Longer values are shown shortened in a Reason.
+const SHOWN_AS_IS: usize = 24;
 
-    #[test]
-    fn strings_and_native_values_are_accepted_alike() {
-        let a = parse(json!({"ParentHostedZoneName": "Example.com.", "ChildHostedZoneId": "Z1", "TTL": "300", "WaitForSync": "false", "AllowOccludedRecords": "TRUE", "OnConflict": "Replace", "Dnssec": "required"})).unwrap();
-        let b = parse(json!({"ParentHostedZoneName": "example.com", "ChildHostedZoneId": "Z1", "TTL": 300, "WaitForSync": false, "AllowOccludedRecords": true, "OnConflict": "replace", "Dnssec": "REQUIRED"})).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a.ttl, 300);
-        assert!(!a.wait_for_sync);
-        assert!(a.allow_occluded_records);
-        assert_eq!(a.on_conflict, OnConflict::Replace);
-        assert_eq!(a.dnssec, DnssecMode::Required);
-        assert_eq!(
-            a.parent,
-            ParentZoneRef::Name(DnsName::parse("example.com").unwrap())
-        );
-    }
-
-    #[test]
-    fn roles_and_external_ids() {
-        let p = parse(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "ChildRoleArn": "arn:aws:iam::111111111111:role/path/Reader", "ChildExternalId": "abc-123", "ParentRoleArn": "arn:aws-cn:iam::222222222222:role/W"})).unwrap();
-        let child = p.child_role.unwrap();
-        assert_eq!(child.account, "111111111111");
-        assert_eq!(child.external_id.as_deref(), Some("abc-123"));
-        assert_eq!(p.parent_role.unwrap().account, "222222222222");
-        assert!(err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "ChildExternalId": "abc"})).contains("ChildExternalId is set but ChildRoleArn is not"));
-        for bad in [
-            "arn:aws:iam::1111:role/R",
-            "arn:aws:iam::111111111111:user/R",
-            "arn:aws:sts::111111111111:role/R",
-            "role/R",
-            "arn:aws:iam::111111111111:role/",
-            "arn:aws:iam:us-east-1:111111111111:role/R",
-        ] {
-            assert!(err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "ChildRoleArn": bad})).starts_with("property ChildRoleArn is"), "{bad}");
+fn ttl(text: Option<String>) -> Result<u32, PropertyError> {
+    let Some(s) = text else {
+        return Ok(DEFAULT_TTL);
+    };
+    let out_of_range = || {
+        invalid(
+            "TTL",
+            format!(
+                "is {}; use 1 to {MAX_TTL} seconds",
+                if s.len() > SHOWN_AS_IS {
+                    show(&s)
+                } else {
+                    s.clone()
+                }
+            ),
+        )
+    };
+    match s.parse::<u64>() {
+        Ok(n) if (1..=u64::from(MAX_TTL)).contains(&n) => Ok(n as u32),
+        Ok(_) => Err(out_of_range()),
+        Err(_) if s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            Err(out_of_range())
         }
-        assert!(err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "ChildRoleArn": "arn:aws:iam::111111111111:role/R", "ChildExternalId": "x"})).contains("ChildExternalId must be 2 to 1224"));
-    }
-
-    #[test]
-    fn every_malformed_property_is_named() {
-        let base = || json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2"});
-        let with = |k: &str, v: Value| {
-            let mut b = base();
-            b[k] = v;
-            err(b)
-        };
-        assert!(with("TTL", json!("0")).contains("property TTL is 0; use 1 to 604800"));
-        assert!(with("TTL", json!("604801")).contains("property TTL"));
-        assert!(with("TTL", json!("-5")).contains("property TTL is -5"));
-        assert!(with("TTL", json!("3.5")).contains("whole number"));
-        assert!(with("TTL", json!("300s")).contains("whole number"));
-        assert!(with("TTL", json!(99999999999999999999u128.to_string())).contains("property TTL"));
-        assert!(with("TTL", json!([300])).contains("property TTL must be a single value"));
-        assert!(
-            with("WaitForSync", json!("yes"))
-                .contains("property WaitForSync is \"yes\"; use true or false")
-        );
-        assert!(with("Dnssec", json!("on")).contains("property Dnssec"));
-        assert!(with("OnConflict", json!("overwrite")).contains("property OnConflict"));
-        assert!(with("ChildHostedZoneId", json!("z-lower")).contains("property ChildHostedZoneId"));
-        assert!(
-            with("ChildHostedZoneId", json!("")).contains("property ChildHostedZoneId is empty")
-        );
-        assert!(
-            with("DelegatedName", json!("dev..example.com")).contains("property DelegatedName")
-        );
-        assert!(with("StsRegion", json!("US-EAST-1")).contains("property StsRegion"));
-        assert!(
-            with("ParentHostedZoneName", json!("example.com"))
-                .contains("exactly one of ParentHostedZoneId and ParentHostedZoneName")
-        );
-        assert!(
-            err(json!({"ChildHostedZoneId": "Z2"}))
-                .contains("ParentHostedZoneId or ParentHostedZoneName is required")
-        );
-        assert!(err(json!({"ParentHostedZoneId": "Z1"})).contains("ChildHostedZoneId is required"));
-        assert!(err(json!("text")).contains("must be a JSON object"));
-        assert!(
-            err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": "Z2", "Ttl": "300"}))
-                .contains("unknown property \"Ttl\"")
-        );
-    }
-
-    #[test]
-    fn huge_values_are_not_echoed_whole() {
-        let long = "x".repeat(10_000);
-        let e = err(json!({"ParentHostedZoneId": "Z1", "ChildHostedZoneId": long}));
-        assert!(e.len() < 400, "{}", e.len());
+        Err(_) => Err(invalid(
+            "TTL",
+            format!(
+                "is {}; use a whole number of seconds from 1 to {MAX_TTL}",
+                show(&s)
+            ),
+        )),
     }
 }
+
+fn sts_region(s: String) -> Result<String, PropertyError> {
+    let ok = s.len() <= MAX_REGION_CHARS
+        && s.split('-').count() >= 3
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(s)
+    } else {
+        Err(invalid(
+            "StsRegion",
+            format!("is {}; use a region name such as us-east-1", show(&s)),
+        ))
+    }
+}
+
+/// Longer than any AWS region name.
+const MAX_REGION_CHARS: usize = 32;
+
+#[cfg(test)]
+#[path = "tests/properties.rs"]
+mod tests;

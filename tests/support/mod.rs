@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use subdomain_delegation::aws::{SdkConnector, retry_config};
 use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
-use subdomain_delegation::handler::Provider;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
@@ -150,7 +150,8 @@ pub fn test_config() -> Config {
         policy: Some(subdomain_delegation::domain::authority::Policy::parse(TEST_POLICY).unwrap()),
         skip_request_verification: true,
         parent_roles: Vec::new(),
-        route53_requests_per_second: subdomain_delegation::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
+        route53_requests_per_second:
+            subdomain_delegation::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
     }
 }
 

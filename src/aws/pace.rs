@@ -251,7 +251,10 @@ mod tests {
             ThrottleSchedule::for_rate(100).spacing,
             Duration::from_micros(10_250)
         );
-        assert_eq!(ThrottleSchedule::for_rate(0).spacing, Duration::from_millis(1025));
+        assert_eq!(
+            ThrottleSchedule::for_rate(0).spacing,
+            Duration::from_millis(1025)
+        );
     }
 
     #[test]

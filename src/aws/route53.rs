@@ -1,0 +1,334 @@
+//! The Route 53 adapter: the child zone reader and the parent zone store, over one client acting
+//! in one account.
+
+use super::errors::classify;
+use super::pace::AccountPace;
+use crate::domain::model::{
+    Action, Change, DnssecState, KeySigningKey, KeyStatus, LiveRecord, RecordType, SigningStatus,
+    SubmittedChange, Zone,
+};
+use crate::domain::name::DnsName;
+use crate::domain::properties::ZoneId;
+use crate::ports::{AdapterError, ChildZoneReader, ParentZoneStore};
+use aws_sdk_route53::error::DisplayErrorContext;
+use aws_sdk_route53::types::{
+    ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// ListResourceRecordSets' largest page.
+const RECORDS_PER_PAGE: i32 = 300;
+/// Pages of records at and below a delegated name read before giving up (30,000 records).
+const MAX_RECORD_PAGES: i32 = 100;
+
+/// Counts the HTTP attempts a client makes (retries included), for the summary log line.
+#[derive(Debug, Clone)]
+pub(super) struct CallCounter(pub(super) Arc<AtomicU32>);
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A Route 53 client acting in one account (the child's or the parent's).
+#[derive(Clone, Debug)]
+pub struct Route53 {
+    client: aws_sdk_route53::Client,
+    account: &'static str,
+    pace: Option<Arc<AccountPace>>,
+}
+
+impl Route53 {
+    /// An adapter over a ready client (tests inject mocked clients this way).
+    pub fn new(client: aws_sdk_route53::Client, account: &'static str) -> Self {
+        Route53 {
+            client,
+            account,
+            pace: None,
+        }
+    }
+
+    /// The same adapter, spaced by `pace` after throttling (its client must carry the matching
+    /// `PaceHooks` as retry classifier and interceptor, as `SdkConnector`'s clients do).
+    pub fn with_pace(mut self, pace: Arc<AccountPace>) -> Self {
+        self.pace = Some(pace);
+        self
+    }
+
+    /// Waits, after throttling, until the account's next call may go out.
+    async fn paced(&self) {
+        if let Some(pace) = &self.pace {
+            pace.ready().await;
+        }
+    }
+}
+
+fn zone_from(
+    zone: &aws_sdk_route53::types::HostedZone,
+    name_servers: Vec<String>,
+) -> Result<Zone, AdapterError> {
+    let id = ZoneId::parse(zone.id()).ok_or_else(|| {
+        AdapterError::Other(format!(
+            "Route 53 returned an unexpected zone ID {:?}",
+            zone.id()
+        ))
+    })?;
+    Ok(Zone {
+        id,
+        name: DnsName::from_route53(zone.name()),
+        private: zone.config().is_some_and(|c| c.private_zone()),
+        name_servers,
+    })
+}
+
+fn live_record(r: &ResourceRecordSet) -> LiveRecord {
+    LiveRecord {
+        name: DnsName::from_route53(r.name()),
+        rtype: RecordType::parse(r.r#type().as_str()),
+        ttl: r.ttl(),
+        values: r
+            .resource_records()
+            .iter()
+            .map(|v| v.value().to_owned())
+            .collect(),
+        special: r.alias_target().is_some()
+            || r.set_identifier().is_some()
+            || r.traffic_policy_instance_id().is_some(),
+    }
+}
+
+fn to_sdk(change: &Change) -> Result<aws_sdk_route53::types::Change, AdapterError> {
+    let build =
+        |e: aws_smithy_types::error::operation::BuildError| AdapterError::Other(e.to_string());
+    let records = change
+        .values
+        .iter()
+        .map(|v| ResourceRecord::builder().value(v).build().map_err(build))
+        .collect::<Result<Vec<_>, _>>()?;
+    let set = ResourceRecordSet::builder()
+        .name(change.name.fqdn())
+        .r#type(RrType::from(change.kind.as_str()))
+        .ttl(change.ttl)
+        .set_resource_records(Some(records))
+        .build()
+        .map_err(build)?;
+    aws_sdk_route53::types::Change::builder()
+        .action(match change.action {
+            Action::Upsert => ChangeAction::Upsert,
+            Action::Delete => ChangeAction::Delete,
+        })
+        .resource_record_set(set)
+        .build()
+        .map_err(build)
+}
+
+impl Route53 {
+    async fn get_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
+        self.paced().await;
+        let out = self
+            .client
+            .get_hosted_zone()
+            .id(id.as_str())
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    &format!("GetHostedZone {id} in the {} account", self.account),
+                    e,
+                )
+            })?;
+        let zone = out
+            .hosted_zone()
+            .ok_or_else(|| AdapterError::Other(format!("GetHostedZone {id} returned no zone")))?;
+        let name_servers = out
+            .delegation_set()
+            .map(|d| d.name_servers().to_vec())
+            .unwrap_or_default();
+        zone_from(zone, name_servers)
+    }
+}
+
+impl ChildZoneReader for Route53 {
+    async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
+        self.get_zone(id).await
+    }
+
+    async fn dnssec(&self, id: &ZoneId) -> Result<DnssecState, AdapterError> {
+        self.paced().await;
+        let out = self
+            .client
+            .get_dnssec()
+            .hosted_zone_id(id.as_str())
+            .send()
+            .await
+            .map_err(|e| classify(&format!("GetDNSSEC {id} in the child account"), e))?;
+        Ok(DnssecState {
+            serve_signature: SigningStatus::parse(
+                out.status()
+                    .and_then(|s| s.serve_signature())
+                    .unwrap_or("NOT_SIGNING"),
+            ),
+            key_signing_keys: out
+                .key_signing_keys()
+                .iter()
+                .map(|k| KeySigningKey {
+                    name: k.name().unwrap_or_default().to_owned(),
+                    status: KeyStatus::parse(k.status().unwrap_or_default()),
+                    ds_record: k.ds_record().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+        })
+    }
+}
+
+impl ParentZoneStore for Route53 {
+    async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
+        self.get_zone(id).await
+    }
+
+    async fn zones_named(&self, name: &DnsName) -> Result<Vec<Zone>, AdapterError> {
+        let mut zones = Vec::new();
+        let mut next: Option<(String, Option<String>)> = Some((name.fqdn(), None));
+        while let Some((dns_name, zone_id)) = next.take() {
+            self.paced().await;
+            let out = self
+                .client
+                .list_hosted_zones_by_name()
+                .dns_name(dns_name)
+                .set_hosted_zone_id(zone_id)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("ListHostedZonesByName {name}"), e))?;
+            let mut past_name = false;
+            for zone in out.hosted_zones() {
+                if &DnsName::from_route53(zone.name()) == name {
+                    zones.push(zone_from(zone, Vec::new())?);
+                } else {
+                    // Zones come sorted by name: once past ours, no later page can hold it.
+                    past_name = true;
+                }
+            }
+            if out.is_truncated() && !past_name {
+                next = out
+                    .next_dns_name()
+                    .map(|n| (n.to_owned(), out.next_hosted_zone_id().map(str::to_owned)));
+            }
+        }
+        Ok(zones)
+    }
+
+    async fn records_at_and_below(
+        &self,
+        zone: &ZoneId,
+        name: &DnsName,
+    ) -> Result<Vec<LiveRecord>, AdapterError> {
+        let mut records = Vec::new();
+        let mut start = Some((name.fqdn(), None::<RrType>, None::<String>));
+        // Route 53 sorts by reversed labels, so the records at and below the name come first from
+        // the name on; more pages are read while they are still below it. A plan is never made on
+        // a partial read: past the page limit the read fails.
+        let mut pages = 0;
+        while let Some((start_name, start_type, start_id)) = start.take() {
+            pages += 1;
+            if pages > MAX_RECORD_PAGES {
+                return Err(AdapterError::Other(format!(
+                    "ListResourceRecordSets {zone}: more than {} records at and below {name}; the provider does not plan on a partial read. Move records out from below the delegated name",
+                    MAX_RECORD_PAGES * RECORDS_PER_PAGE
+                )));
+            }
+            self.paced().await;
+            let out = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(zone.as_str())
+                .start_record_name(start_name)
+                .set_start_record_type(start_type)
+                .set_start_record_identifier(start_id)
+                .max_items(RECORDS_PER_PAGE)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("ListResourceRecordSets {zone} from {name}"), e))?;
+            let page: Vec<LiveRecord> =
+                out.resource_record_sets().iter().map(live_record).collect();
+            let last_below = page.last().is_some_and(|r| r.name.is_at_or_below(name));
+            records.extend(page.into_iter().filter(|r| r.name.is_at_or_below(name)));
+            if out.is_truncated() && last_below {
+                start = out.next_record_name().map(|n| {
+                    (
+                        n.to_owned(),
+                        out.next_record_type().cloned(),
+                        out.next_record_identifier().map(str::to_owned),
+                    )
+                });
+            }
+        }
+        Ok(records)
+    }
+
+    async fn change(
+        &self,
+        zone: &ZoneId,
+        changes: &[Change],
+        comment: &str,
+    ) -> Result<SubmittedChange, AdapterError> {
+        let batch = ChangeBatch::builder()
+            .comment(comment)
+            .set_changes(Some(
+                changes.iter().map(to_sdk).collect::<Result<Vec<_>, _>>()?,
+            ))
+            .build()
+            .map_err(|e| AdapterError::Other(e.to_string()))?;
+        self.paced().await;
+        let out = self
+            .client
+            .change_resource_record_sets()
+            .hosted_zone_id(zone.as_str())
+            .change_batch(batch)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("ChangeResourceRecordSets in {zone}"), e))?;
+        let info = out.change_info().ok_or_else(|| {
+            AdapterError::Other("ChangeResourceRecordSets returned no ChangeInfo".into())
+        })?;
+        Ok(SubmittedChange {
+            id: info.id().trim_start_matches("/change/").to_owned(),
+            insync: info.status() == &ChangeStatus::Insync,
+        })
+    }
+
+    async fn wait_insync(&self, change_id: &str, max: Duration) -> Result<bool, AdapterError> {
+        use aws_sdk_route53::client::Waiters;
+        match self
+            .client
+            .wait_until_resource_record_sets_changed()
+            .id(change_id)
+            .wait(max)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(aws_sdk_route53::waiters::resource_record_sets_changed::WaitUntilResourceRecordSetsChangedError::ExceededMaxWait(_)) => Ok(false),
+            Err(e) => Err(AdapterError::Other(format!(
+                "waiting for change {change_id} to be INSYNC: {}",
+                DisplayErrorContext(&e)
+            ))),
+        }
+    }
+}
