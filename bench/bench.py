@@ -23,11 +23,8 @@ miss their target are printed as MISS but do not change the exit status: they ar
 """
 
 import argparse
-import http.server
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +36,10 @@ import uuid
 
 import boto3
 from botocore.config import Config as BotoConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from localaws import Moto, Receiver, stop_process  # noqa: E402
 
 PARENT_ACCOUNT = "123456789012"
 CHILD_ACCOUNT = "222222222222"
@@ -66,51 +67,10 @@ TARGETS = {
 }
 
 GNU_TIME = "/usr/bin/time"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, what, limit=60):
-    started = time.time()
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"bench: {what} exited with {proc.returncode} before listening")
-            if time.time() - started > limit:
-                raise SystemExit(f"bench: {what} did not listen on {port} within {limit} s")
-            time.sleep(0.1)
-
-
-class Moto:
-    """moto_server on a free loopback port, multi-account through STS AssumeRole."""
-
-    def __init__(self, moto_server, workdir):
-        self.port = free_port()
-        self.log = open(os.path.join(workdir, f"moto-{self.port}.log"), "w")
-        self.proc = subprocess.Popen(
-            [moto_server, "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        wait_port(self.port, self.proc, "moto_server")
-
-    def stop(self):
-        stop_process(self.proc)
-        self.log.close()
 
 
 class Proxy:
@@ -164,56 +124,6 @@ class Proxy:
     def stop(self):
         stop_process(self.proc)
         self.err.close()
-
-
-def stop_process(proc):
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    """Stands in for CloudFormation's pre-signed ResponseURL: records and timestamps every PUT."""
-
-    daemon_threads = True
-    request_queue_size = 512
-
-    def __init__(self):
-        self.puts = {}
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_PUT(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                at = time.monotonic()
-                key = self.path.split("?")[0].rsplit("/", 1)[-1]
-                with receiver.lock:
-                    receiver.puts.setdefault(key, []).append((at, body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self.server_address[1]}/cfn-response"
-
-    def url(self, key):
-        return f"{self.base}/{key}?X-Amz-Signature=BENCHSIGNATURE&X-Amz-Credential=BENCHCRED"
-
-    def answers(self, key):
-        with self.lock:
-            return list(self.puts.get(key, []))
 
 
 class Emulator:
@@ -442,7 +352,7 @@ def bench_single(args, tools, workdir):
     forwarder that adds a hop to every call.)"""
     moto = Moto(tools["moto_server"], workdir)
     proxy = Proxy(tools["python"], moto.endpoint, "none", workdir)
-    receiver = Receiver()
+    receiver = Receiver("BENCH")
     try:
         emu = Emulator(moto.endpoint)
         parent = emu.client("route53")
@@ -470,7 +380,7 @@ def bench_single(args, tools, workdir):
             else:
                 r = run_once(cdk_cmd(path), cdk_env(endpoint), workdir, f"single-{key}")
             answers = receiver.answers(key)
-            status = json.loads(answers[-1][1]).get("Status") if answers else None
+            status = json.loads(answers[-1].body).get("Status") if answers else None
             live = [x for x in emu.records(parent, parent_zone)
                     if x["Name"].rstrip(".") == name and x["Type"] == "NS"]
             ok = (r["exit"] == 0 and status == "SUCCESS" and len(answers) == 1 and bool(live)
@@ -510,7 +420,7 @@ def bench_single(args, tools, workdir):
                     "ok": r["ok"],
                 })
     finally:
-        receiver.shutdown()
+        receiver.stop()
         proxy.stop()
         moto.stop()
 
@@ -555,7 +465,7 @@ def child_accounts(n):
 
 def bench_rollout(args, tools, workdir, who, mode, n):
     moto = Moto(tools["moto_server"], workdir)
-    receiver = Receiver()
+    receiver = Receiver("BENCH")
     proxy = None
     try:
         emu = Emulator(moto.endpoint)
@@ -614,7 +524,7 @@ def bench_rollout(args, tools, workdir, who, mode, n):
         live = {x["Name"].rstrip("."): x for x in emu.records(parent, parent_zone)
                 if x["Type"] == "NS" and x["Name"].rstrip(".") != PARENT_ZONE}
     finally:
-        receiver.shutdown()
+        receiver.stop()
         if proxy:
             proxy.stop()
         moto.stop()
@@ -630,7 +540,7 @@ def bench_rollout(args, tools, workdir, who, mode, n):
             continue
         if len(answers) > 1:
             duplicated += 1
-        at, body = answers[0]
+        at, body = answers[0].at, answers[0].body
         last_answer = max(last_answer, at - t0)
         durations.append(at - p["start"])
         if at > p["start"] + TIMEOUT_S:

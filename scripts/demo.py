@@ -8,18 +8,18 @@ prints the answer and the parent zone's records, and checks them against the con
 mismatch exits non-zero.
 """
 
-import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 
 import boto3
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from localaws import Moto, Receiver  # noqa: E402
 
 PROVIDER_ACCOUNT = "123456789012"
 CHILD_ACCOUNT = "222222222222"
@@ -27,52 +27,12 @@ READER_ROLE = f"arn:aws:iam::{CHILD_ACCOUNT}:role/SubdomainDelegationReader"
 EXTERNAL_ID = "demo-external-id"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Receiver(http.server.ThreadingHTTPServer):
-    """Stands in for CloudFormation's pre-signed S3 URL: records every PUT."""
-
-    def __init__(self):
-        self.puts = []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_PUT(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.puts.append({"content_type": self.headers.get("Content-Type"), "body": body})
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server_address[1]}/cfn-response"
-
-
 class Demo:
     def __init__(self, binary, moto_server):
-        port = free_port()
-        self.endpoint = f"http://127.0.0.1:{port}"
-        self.moto = subprocess.Popen([moto_server, "-H", "127.0.0.1", "-p", str(port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    sys.exit("moto_server did not start within 30 s")
-                time.sleep(0.1)
+        self.moto = Moto(moto_server, limit=30)
+        self.endpoint = self.moto.endpoint
         self.binary = binary
-        self.receiver = Receiver()
+        self.receiver = Receiver("DEMO")
         self.failures = 0
         self.stack_id = f"arn:aws:cloudformation:us-east-1:{CHILD_ACCOUNT}:stack/dev-dns/{uuid.uuid4()}"
         kw = dict(endpoint_url=self.endpoint, region_name="us-east-1",
@@ -86,9 +46,8 @@ class Demo:
         self.child_iam = boto3.client("iam", **child_kw)
 
     def close(self):
-        self.moto.terminate()
-        self.moto.wait()
-        self.receiver.shutdown()
+        self.moto.stop()
+        self.receiver.stop()
 
     def setup(self):
         self.parent_zone = self.create_zone(self.parent, "example.com")
@@ -131,7 +90,7 @@ class Demo:
         request_id = str(uuid.uuid4())
         service_token = f"arn:aws:lambda:us-east-1:{PROVIDER_ACCOUNT}:function:subdomain-delegation"
         event = {"RequestType": kind, "ServiceToken": service_token,
-                 "ResponseURL": f"{self.receiver.url}?X-Amz-Signature=demo-signature",
+                 "ResponseURL": self.receiver.url("demo"),
                  "StackId": self.stack_id, "RequestId": request_id,
                  "ResourceType": "Custom::SubdomainDelegation", "LogicalResourceId": "Delegation",
                  "ResourceProperties": {"ServiceToken": service_token, **props}}
@@ -157,9 +116,10 @@ class Demo:
         if out.returncode != 0:
             sys.exit(f"invoke failed ({out.returncode}):\n{out.stderr}")
         answer = json.loads(out.stdout)
-        put = json.loads(self.receiver.puts[-1]["body"]) if self.receiver.puts else None
+        puts = self.receiver.answers("demo")
+        put = json.loads(puts[-1].body) if puts else None
         self.check(put == answer, "the answer printed is the answer PUT to the ResponseURL")
-        self.check(self.receiver.puts[-1]["content_type"] == "", "the PUT carries an empty Content-Type")
+        self.check(puts[-1].content_type == "", "the PUT carries an empty Content-Type")
         print(f"  answer ({elapsed * 1000:.0f} ms): {json.dumps(answer, sort_keys=True)}")
         return answer
 
