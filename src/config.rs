@@ -7,6 +7,8 @@ use std::net::IpAddr;
 /// Route 53's documented default request rate per account since 30 July 2026 (account bucket:
 /// burst 50, refill 10/s; each action's own bucket the same).
 pub const DEFAULT_ROUTE53_REQUESTS_PER_SECOND: u32 = 10;
+/// Route 53's most Change elements in one ChangeResourceRecordSets call, the default budget.
+pub const DEFAULT_MAX_CHANGES_PER_BATCH: usize = 100;
 /// The largest rate accepted: far above any quota Route 53 grants, so a typo is caught.
 const MAX_ROUTE53_REQUESTS_PER_SECOND: u32 = 10_000;
 /// The services the function calls, as the SDK names their endpoint variables
@@ -28,6 +30,10 @@ pub enum ConfigError {
         "DELEGATION_ROUTE53_REQUESTS_PER_SECOND must be a whole number from 1 to {MAX_ROUTE53_REQUESTS_PER_SECOND}, not {0:?}"
     )]
     Rate(String),
+    #[error(
+        "DELEGATION_MAX_CHANGES_PER_BATCH must be a whole number from 1 to {DEFAULT_MAX_CHANGES_PER_BATCH} (Route 53's limit per change batch), not {0:?}"
+    )]
+    ChangeBudget(String),
 }
 
 /// Settings of the running provider.
@@ -46,8 +52,11 @@ pub struct Config {
     /// `DELEGATION_PARENT_ROLE_ARNS`: the only roles a request's `ParentRoleArn` may name.
     pub parent_roles: Vec<String>,
     /// `DELEGATION_ROUTE53_REQUESTS_PER_SECOND`: the parent account's Route 53 request rate, which
-    /// sets the spacing of calls after a throttle (`crate::throttle`).
+    /// sets the spacing of calls after a throttle (`crate::aws::pace`).
     pub route53_requests_per_second: u32,
+    /// `DELEGATION_MAX_CHANGES_PER_BATCH`: the change-throughput budget of one change batch in the
+    /// batched mode (at most Route 53's 100 Change elements).
+    pub max_changes_per_batch: usize,
 }
 
 impl Config {
@@ -77,7 +86,17 @@ impl Config {
                 .ok_or(ConfigError::Rate(text))?,
             _ => DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
         };
+        let max_changes_per_batch = match var("DELEGATION_MAX_CHANGES_PER_BATCH") {
+            Some(text) if !text.trim().is_empty() => text
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=DEFAULT_MAX_CHANGES_PER_BATCH).contains(n))
+                .ok_or(ConfigError::ChangeBudget(text))?,
+            _ => DEFAULT_MAX_CHANGES_PER_BATCH,
+        };
         Ok(Config {
+            max_changes_per_batch,
             policy,
             skip_request_verification,
             allow_loopback_response_url: flag("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL"),

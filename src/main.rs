@@ -8,6 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use subdomain_delegation::aws::SdkConnector;
+use subdomain_delegation::cfn::queue::sqs_records;
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
@@ -113,13 +114,15 @@ async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         if let Some(account) = event.context.invoked_function_arn.split(':').nth(4) {
             connector.set_own_account(account);
         }
-        provider
-            .handle(
-                event.payload,
-                deadline,
-                &event.context.env_config.log_stream,
-            )
-            .await;
+        let log_stream = &event.context.env_config.log_stream;
+        // An SQS batch answers its event source mapping with the messages to deliver again.
+        if sqs_records(&event.payload).is_some() {
+            let failures = provider
+                .handle_queue(&event.payload, deadline, log_stream)
+                .await;
+            return Ok::<Value, lambda_runtime::Error>(failures);
+        }
+        provider.handle(event.payload, deadline, log_stream).await;
         Ok::<Value, lambda_runtime::Error>(Value::Null)
     }))
     .await
@@ -147,6 +150,13 @@ async fn invoke(args: &[String]) -> Result<(), lambda_runtime::Error> {
     let event = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     let (provider, _) = provider().await;
+    if sqs_records(&event).is_some() {
+        let failures = provider
+            .handle_queue(&event, deadline, "local-invoke")
+            .await;
+        println!("{failures}");
+        return Ok(());
+    }
     match provider.handle(event, deadline, "local-invoke").await {
         Some(body) => println!("{}", String::from_utf8_lossy(&body)),
         None => println!("null"),

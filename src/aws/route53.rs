@@ -96,6 +96,9 @@ fn zone_from(
         name: DnsName::from_route53(zone.name()),
         private: zone.config().is_some_and(|c| c.private_zone()),
         name_servers,
+        record_count: zone
+            .resource_record_set_count()
+            .and_then(|c| u64::try_from(c).ok()),
     })
 }
 

@@ -12,7 +12,7 @@ use crate::domain::properties::Properties;
 use crate::ports::{Connector, SessionContext};
 use crate::text::cut_at_char_boundary;
 use crate::usecase::{
-    Context, DelegationRequest, Outcome, Progress, delegate, remove, session_name,
+    Context, DelegationRequest, Failure, Outcome, Progress, delegate, remove, session_name,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -30,16 +30,16 @@ const LOG_REASON_BYTES: usize = 4096;
 const LOG_PHYSICAL_ID_BYTES: usize = 1024;
 
 pub struct Provider<C: Connector> {
-    connector: C,
-    config: Config,
-    responder: Responder,
+    pub(super) connector: C,
+    pub(super) config: Config,
+    pub(super) responder: Responder,
 }
 
 /// What the summary line reports of a request.
-struct Summary {
-    kind: &'static str,
-    action: String,
-    answer: Answer,
+pub(super) struct Summary {
+    pub kind: &'static str,
+    pub action: String,
+    pub answer: Answer,
 }
 
 impl<C: Connector> Provider<C> {
@@ -99,24 +99,51 @@ impl<C: Connector> Provider<C> {
                     .await
             }
         };
+        let (bytes, _) = self
+            .answer(
+                Delivery {
+                    envelope: &envelope,
+                    url: &url,
+                    log_stream,
+                    deadline,
+                    started,
+                },
+                &mut summary,
+                &progress,
+                &calls,
+            )
+            .await;
+        Some(bytes)
+    }
+
+    /// Words the Reason, PUTs the answer and logs the summary line; returns the body and whether
+    /// it was delivered.
+    pub(super) async fn answer(
+        &self,
+        to: Delivery<'_>,
+        summary: &mut Summary,
+        progress: &Progress,
+        calls: &AtomicU32,
+    ) -> (Vec<u8>, bool) {
         if let Some(reason) = &mut summary.answer.reason {
             *reason = format!(
-                "{} failed: {}. Log stream: {log_stream}",
+                "{} failed: {}. Log stream: {}",
                 summary.kind,
-                reason.trim_end_matches('.')
+                reason.trim_end_matches('.'),
+                to.log_stream
             );
         }
-        let bytes = body(&envelope, &summary.answer);
-        let put_deadline = deadline.checked_sub(ANSWER_MARGIN).unwrap_or(started);
-        let delivered = match self.responder.put(&url, bytes.clone(), put_deadline).await {
-            Ok(code) => format!("delivered (HTTP {code})"),
+        let bytes = body(to.envelope, &summary.answer);
+        let put_deadline = to.deadline.checked_sub(ANSWER_MARGIN).unwrap_or(to.started);
+        let (delivered, ok) = match self.responder.put(to.url, bytes.clone(), put_deadline).await {
+            Ok(code) => (format!("delivered (HTTP {code})"), true),
             Err(e) => {
-                tracing::error!(error = %e, response_url = %redact(&envelope.response_url), "the answer was not delivered");
-                format!("not delivered: {e}")
+                tracing::error!(error = %e, response_url = %redact(&to.envelope.response_url), "the answer was not delivered");
+                (format!("not delivered: {e}"), false)
             }
         };
-        log_summary(&envelope, &summary, &progress, &calls, started, &delivered);
-        Some(bytes)
+        log_summary(to.envelope, summary, progress, calls, to.started, &delivered);
+        (bytes, ok)
     }
 
     /// Runs the request's use case under the deadline guard.
@@ -128,29 +155,11 @@ impl<C: Connector> Provider<C> {
         deadline: Instant,
         guard_at: Instant,
     ) -> Summary {
-        let envelope = &request.envelope;
-        let typed = DelegationRequest {
-            kind: request.kind,
-            stack_id: envelope.stack_id.clone(),
-            logical_id: envelope.logical_resource_id.clone(),
-            request_id: envelope.request_id.clone(),
-            resource_type: request.resource_type.clone(),
-            physical_id: envelope.physical_resource_id.clone(),
-            props: Properties::from_json(&request.properties),
-        };
-        let sts_region = typed
-            .props
-            .as_ref()
-            .ok()
-            .and_then(|p| p.sts_region.as_deref());
+        let typed = typed(request);
         let cx = Context {
             connector: &self.connector,
             config: &self.config,
-            session: SessionContext {
-                session_name: session_name(&typed.stack_id, &typed.logical_id),
-                sts_region: self.config.sts_region(sts_region),
-                route53_calls: calls,
-            },
+            session: self.session(&typed, calls),
             progress,
         };
         let work = async {
@@ -159,36 +168,88 @@ impl<C: Connector> Provider<C> {
                 RequestKind::Delete => remove::remove(&cx, &typed).await,
             }
         };
-        let kind = request.kind.as_str();
-        let fallback = || fallback_id(envelope, progress);
-        match tokio::time::timeout_at(guard_at, work).await {
-            Ok(Ok(Outcome {
-                physical_id,
-                data,
-                action,
-            })) => Summary {
-                kind,
-                action: action.as_str().to_owned(),
-                answer: Answer::success(physical_id, data),
-            },
-            Ok(Err(failure)) => Summary {
-                kind,
-                action: "failed".into(),
-                answer: Answer::failed(fallback(), failure.to_string()),
-            },
-            Err(_) => Summary {
-                kind,
-                action: "timed-out".into(),
-                answer: Answer::failed(
-                    fallback(),
-                    format!(
-                        "the request did not finish before the Lambda deadline ({} s left when the guard answered); Route 53 or STS may be slow or unreachable. Retry the stack operation, or raise the function's timeout",
-                        deadline.saturating_duration_since(Instant::now()).as_secs()
-                    ),
-                ),
-            },
+        let result = tokio::time::timeout_at(guard_at, work).await.ok();
+        summary_of(request, result, progress, deadline)
+    }
+
+    /// Who the request's adapters act as: a session name traceable to its stack, and STS's region.
+    pub(super) fn session(
+        &self,
+        request: &DelegationRequest,
+        calls: Arc<AtomicU32>,
+    ) -> SessionContext {
+        let sts_region = request
+            .props
+            .as_ref()
+            .ok()
+            .and_then(|p| p.sts_region.as_deref());
+        SessionContext {
+            session_name: session_name(&request.stack_id, &request.logical_id),
+            sts_region: self.config.sts_region(sts_region),
+            route53_calls: calls,
         }
     }
+}
+
+/// The use cases' view of a parsed request.
+pub(super) fn typed(request: &Request) -> DelegationRequest {
+    let envelope = &request.envelope;
+    DelegationRequest {
+        kind: request.kind,
+        stack_id: envelope.stack_id.clone(),
+        logical_id: envelope.logical_resource_id.clone(),
+        request_id: envelope.request_id.clone(),
+        resource_type: request.resource_type.clone(),
+        physical_id: envelope.physical_resource_id.clone(),
+        props: Properties::from_json(&request.properties),
+    }
+}
+
+/// What a request's result answers; `None` when the deadline guard stopped it first.
+pub(super) fn summary_of(
+    request: &Request,
+    result: Option<Result<Outcome, Failure>>,
+    progress: &Progress,
+    deadline: Instant,
+) -> Summary {
+    let kind = request.kind.as_str();
+    let fallback = || fallback_id(&request.envelope, progress);
+    match result {
+        Some(Ok(Outcome {
+            physical_id,
+            data,
+            action,
+        })) => Summary {
+            kind,
+            action: action.as_str().to_owned(),
+            answer: Answer::success(physical_id, data),
+        },
+        Some(Err(failure)) => Summary {
+            kind,
+            action: "failed".into(),
+            answer: Answer::failed(fallback(), failure.to_string()),
+        },
+        None => Summary {
+            kind,
+            action: "timed-out".into(),
+            answer: Answer::failed(
+                fallback(),
+                format!(
+                    "the request did not finish before the Lambda deadline ({} s left when the guard answered); Route 53 or STS may be slow or unreachable. Retry the stack operation, or raise the function's timeout",
+                    deadline.saturating_duration_since(Instant::now()).as_secs()
+                ),
+            ),
+        },
+    }
+}
+
+/// Where and by when an answer goes.
+pub(super) struct Delivery<'a> {
+    pub envelope: &'a Envelope,
+    pub url: &'a url::Url,
+    pub log_stream: &'a str,
+    pub deadline: Instant,
+    pub started: Instant,
 }
 
 /// One JSON line per request, with what traces it to the stack that asked.
@@ -227,7 +288,7 @@ fn log_summary(
 /// The ID a failed answer carries: the real one once Route 53 may have changed (so the rollback
 /// Delete cleans up; a replacing Update that may have written its new record answers the new ID,
 /// which would be orphaned otherwise), else the marker for a Create, else the existing ID.
-fn fallback_id(envelope: &Envelope, progress: &Progress) -> String {
+pub(super) fn fallback_id(envelope: &Envelope, progress: &Progress) -> String {
     match progress.identity() {
         Some(identity) if progress.may_have_written() => identity.to_string(),
         _ => envelope

@@ -2,6 +2,7 @@
 //! Route 53's guardrails. No IO.
 
 pub mod authority;
+pub mod batch;
 pub mod guardrail;
 pub mod model;
 pub mod name;

@@ -32,6 +32,8 @@ pub struct Zone {
     pub private: bool,
     /// The zone's delegation set (empty for private zones and some imported zones).
     pub name_servers: Vec<String>,
+    /// How many record sets it holds, when Route 53 said (it decides how a batch reads it).
+    pub record_count: Option<u64>,
 }
 
 /// `GetDNSSEC`'s `ServeSignature`.

@@ -59,20 +59,39 @@ pub async fn delegate<C: Connector>(
     if props.wait_for_sync {
         await_sync(cx, &parent, &change, &view.identity).await?;
     }
-    Ok(Outcome {
-        physical_id: view.identity.to_string(),
-        data: data(&view, &child.zone, &desired, props, &change),
-        action: match planned.outcome {
+    Ok(delegated(
+        &view.identity,
+        &child.zone,
+        &desired,
+        props,
+        &change.id,
+        planned.outcome,
+    ))
+}
+
+/// The answer of a delegation that was written (docs/design.md, "The answer").
+pub fn delegated(
+    identity: &Identity,
+    child: &Zone,
+    desired: &Desired,
+    props: &Properties,
+    change_id: &str,
+    planned: Planned,
+) -> Outcome {
+    Outcome {
+        physical_id: identity.to_string(),
+        data: data(identity, child, desired, props, change_id),
+        action: match planned {
             Planned::Created => Action::Created,
             Planned::Adopted => Action::Adopted,
             Planned::Replaced => Action::Replaced,
             Planned::Updated => Action::Updated,
         },
-    })
+    }
 }
 
 /// An Update of the same identity converges the record it owns; anything else is a Create.
-fn mode(request: &DelegationRequest, props: &Properties, identity: &Identity) -> Mode {
+pub fn mode(request: &DelegationRequest, props: &Properties, identity: &Identity) -> Mode {
     let existing = request
         .physical_id
         .as_deref()
@@ -122,24 +141,8 @@ pub async fn read_parent<C: Connector>(
         name,
     };
     cx.progress.set_identity(&identity);
-    let dnssec = async {
-        match props.dnssec {
-            DnssecMode::Off => Ok(None),
-            _ => child
-                .reader
-                .dnssec(&props.child_zone_id)
-                .await
-                .map(Some)
-                .map_err(|e| match e {
-                    AdapterError::AccessDenied(m) => AdapterError::AccessDenied(format!(
-                        "{m}; grant route53:GetDNSSEC on the child zone to the reader role, or set Dnssec to off"
-                    )),
-                    other => other,
-                }),
-        }
-    };
     let (dnssec, live) = tokio::try_join!(
-        dnssec,
+        read_dnssec(&child.reader, props),
         parent.records_at_and_below(&zone.id, &identity.name)
     )?;
     Ok(ParentView {
@@ -148,6 +151,26 @@ pub async fn read_parent<C: Connector>(
         live,
         dnssec,
     })
+}
+
+/// The child's DNSSEC state, unless DS records are not ours to manage (`Dnssec=off`).
+pub async fn read_dnssec<R: ChildZoneReader>(
+    reader: &R,
+    props: &Properties,
+) -> Result<Option<DnssecState>, AdapterError> {
+    if props.dnssec == DnssecMode::Off {
+        return Ok(None);
+    }
+    reader
+        .dnssec(&props.child_zone_id)
+        .await
+        .map(Some)
+        .map_err(|e| match e {
+            AdapterError::AccessDenied(m) => AdapterError::AccessDenied(format!(
+                "{m}; grant route53:GetDNSSEC on the child zone to the reader role, or set Dnssec to off"
+            )),
+            other => other,
+        })
 }
 
 /// Waits for INSYNC within the time left before the guard.
@@ -173,15 +196,15 @@ pub async fn await_sync<C: Connector>(
 }
 
 fn data(
-    view: &ParentView,
+    identity: &Identity,
     child: &Zone,
     desired: &Desired,
     props: &Properties,
-    change: &SubmittedChange,
+    change_id: &str,
 ) -> BTreeMap<String, String> {
     let ds = desired.ds.clone().unwrap_or_default();
     BTreeMap::from([
-        ("DelegatedName".to_owned(), view.identity.name.to_string()),
+        ("DelegatedName".to_owned(), identity.name.to_string()),
         (
             "NameServers".to_owned(),
             child
@@ -191,16 +214,19 @@ fn data(
                 .collect::<Vec<_>>()
                 .join(","),
         ),
-        ("ParentHostedZoneId".to_owned(), view.zone.id.to_string()),
+        (
+            "ParentHostedZoneId".to_owned(),
+            identity.parent_zone_id.to_string(),
+        ),
         ("ChildHostedZoneId".to_owned(), child.id.to_string()),
         ("TTL".to_owned(), props.ttl.to_string()),
-        ("ChangeId".to_owned(), change.id.clone()),
+        ("ChangeId".to_owned(), change_id.to_owned()),
         ("DsRecord".to_owned(), ds.join(",")),
     ])
 }
 
 /// The one public parent zone the properties name.
-async fn resolve_parent<P: ParentZoneStore>(
+pub async fn resolve_parent<P: ParentZoneStore>(
     parent: &P,
     props: &Properties,
 ) -> Result<Zone, Failure> {
@@ -215,7 +241,7 @@ async fn resolve_parent<P: ParentZoneStore>(
 }
 
 /// Adds what to do to the errors of the first reads, which are mostly wiring mistakes.
-fn explain_read(e: AdapterError, props: &Properties) -> AdapterError {
+pub fn explain_read(e: AdapterError, props: &Properties) -> AdapterError {
     match e {
         AdapterError::NotFound(m) => AdapterError::NotFound(format!(
             "{m}; check ChildHostedZoneId{} and the parent zone property",

@@ -4,6 +4,7 @@
 //! parent zone, planning and writing are separate steps, so a runner can also drive them for many
 //! requests against one parent zone.
 
+pub mod batch;
 pub mod delegate;
 pub mod remove;
 pub mod verify;
@@ -202,6 +203,20 @@ impl Progress {
         self.wrote.load(Ordering::SeqCst)
     }
 
+    /// Just before a change batch with this request's changes is sent.
+    fn writing(&self) {
+        self.wrote.store(true, Ordering::SeqCst);
+    }
+
+    /// Route 53 refused that batch outright (denied, refused, stale): nothing changed.
+    fn refused(&self) {
+        self.wrote.store(false, Ordering::SeqCst);
+    }
+
+    pub fn guard_at(&self) -> Instant {
+        self.guard_at
+    }
+
     /// Time left for waiting on Route 53, keeping some for the answer.
     fn wait_budget(&self) -> Duration {
         self.guard_at
@@ -228,15 +243,20 @@ async fn write<P: crate::ports::ParentZoneStore>(
     comment: &str,
     progress: &Progress,
 ) -> Result<crate::domain::model::SubmittedChange, AdapterError> {
-    progress.wrote.store(true, Ordering::SeqCst);
+    progress.writing();
     let result = parent.change(zone, changes, comment).await;
-    if let Err(
-        AdapterError::AccessDenied(_) | AdapterError::Refused(_) | AdapterError::Conflict(_),
-    ) = &result
-    {
-        progress.wrote.store(false, Ordering::SeqCst);
+    if result.as_ref().is_err_and(changed_nothing) {
+        progress.refused();
     }
     result
+}
+
+/// A definite refusal of a change batch: Route 53 applied none of it.
+fn changed_nothing(e: &AdapterError) -> bool {
+    matches!(
+        e,
+        AdapterError::AccessDenied(_) | AdapterError::Refused(_) | AdapterError::Conflict(_)
+    )
 }
 
 /// A failed change batch as the Reason states it: a refusal names its guardrail and what to do,

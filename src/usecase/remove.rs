@@ -104,7 +104,7 @@ fn deleted(changes: &[Change]) -> Action {
 
 /// The child zone's name servers when it can still be read; `None` otherwise (deleted zone, role
 /// gone), in which case the record at our identity is ours.
-async fn child_name_servers<C: Connector>(
+pub(super) async fn child_name_servers<C: Connector>(
     cx: &Context<'_, C>,
     props: &Properties,
     name: &DnsName,

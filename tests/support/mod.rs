@@ -152,6 +152,7 @@ pub fn test_config() -> Config {
         parent_roles: Vec::new(),
         route53_requests_per_second:
             subdomain_delegation::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
+        max_changes_per_batch: subdomain_delegation::config::DEFAULT_MAX_CHANGES_PER_BATCH,
     }
 }
 

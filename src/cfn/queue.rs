@@ -1,0 +1,239 @@
+//! The batch runner: an SQS event of CloudFormation requests (docs/design.md, "Batches"), each
+//! body an SNS notification carrying the request, or the request itself. The requests run
+//! together through the batch use case; each gets its own answer and summary line, and the
+//! messages whose answer could not be PUT are reported as batch item failures so that SQS
+//! delivers them again.
+
+use super::request::{Incoming, parse};
+use super::responder::{check_response_url, redact};
+use super::response::Answer;
+use super::runner::{Delivery, GUARD_MARGIN, Provider, Summary, fallback_id, summary_of, typed};
+use crate::ports::Connector;
+use crate::usecase::Progress;
+use crate::usecase::batch::{self, Item};
+use futures_util::stream::{self, StreamExt};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::time::Instant;
+
+/// How many answers of a batch are PUT at once.
+const PUT_CONCURRENCY: usize = 16;
+
+/// The SQS event's records as (message ID, body), or `None` when the event is not from SQS.
+pub fn sqs_records(event: &Value) -> Option<Vec<(String, String)>> {
+    let records = event.get("Records")?.as_array()?;
+    let from_sqs = records
+        .first()
+        .is_some_and(|r| r.get("eventSource").and_then(Value::as_str) == Some("aws:sqs"));
+    if !from_sqs {
+        return None;
+    }
+    Some(
+        records
+            .iter()
+            .map(|r| {
+                let text = |key: &str| r.get(key).and_then(Value::as_str).unwrap_or_default();
+                (text("messageId").to_owned(), text("body").to_owned())
+            })
+            .collect(),
+    )
+}
+
+/// The CloudFormation request in an SQS message body: an SNS notification's `Message`, or the
+/// body itself.
+fn request_of(body: &str) -> Value {
+    let value: Value = serde_json::from_str(body).unwrap_or(Value::String(body.to_owned()));
+    match (
+        value.get("Type").and_then(Value::as_str),
+        value.get("Message").and_then(Value::as_str),
+    ) {
+        (Some("Notification"), Some(message)) => {
+            serde_json::from_str(message).unwrap_or(Value::String(message.to_owned()))
+        }
+        _ => value,
+    }
+}
+
+/// One message, once parsed: answerable now, answerable after the batch, or not at all.
+struct Message {
+    id: String,
+    request: super::request::Request,
+    url: url::Url,
+    calls: Arc<AtomicU32>,
+}
+
+impl<C: Connector> Provider<C> {
+    /// Handles an SQS event; returns `{"batchItemFailures": [...]}` for the event source mapping.
+    pub async fn handle_queue(&self, event: &Value, deadline: Instant, log_stream: &str) -> Value {
+        let started = Instant::now();
+        let records = sqs_records(event).unwrap_or_default();
+        let guard_at = deadline
+            .checked_sub(GUARD_MARGIN)
+            .unwrap_or(started)
+            .max(started);
+        let mut messages = Vec::new();
+        let mut undelivered = Vec::new();
+        for (id, body) in records {
+            match self.admit(&id, &body, deadline, started, log_stream).await {
+                Ok(Some(message)) => messages.push(message),
+                Ok(None) => {}
+                Err(()) => undelivered.push(id),
+            }
+        }
+        let mut items: Vec<Item> = messages
+            .iter()
+            .map(|m| {
+                let request = typed(&m.request);
+                Item {
+                    session: self.session(&request, m.calls.clone()),
+                    request,
+                    progress: Progress::new(guard_at),
+                    result: None,
+                }
+            })
+            .collect();
+        let parent_calls = Arc::new(AtomicU32::new(0));
+        let report = tokio::time::timeout_at(
+            guard_at,
+            batch::run(
+                &self.connector,
+                &self.config,
+                &mut items,
+                parent_calls.clone(),
+            ),
+        )
+        .await
+        .ok();
+        let answered: Vec<(String, bool)> = stream::iter(messages.iter().zip(items))
+            .map(|(m, item)| self.answer_item(m, item, (deadline, started), log_stream))
+            .buffered(PUT_CONCURRENCY)
+            .collect()
+            .await;
+        undelivered.extend(answered.into_iter().filter(|(_, ok)| !ok).map(|(id, _)| id));
+        let report = report.unwrap_or_default();
+        tracing::info!(
+            batch_summary = true,
+            requests = messages.len(),
+            parent_zones = report.parent_zones,
+            parent_calls = parent_calls.load(Ordering::Relaxed),
+            change_calls = report.change_calls,
+            changes_written = report.changes_written,
+            undelivered = undelivered.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "batch handled"
+        );
+        json!({
+            "batchItemFailures": undelivered
+                .into_iter()
+                .map(|id| json!({"itemIdentifier": id}))
+                .collect::<Vec<_>>()
+        })
+    }
+
+    /// Parses one message. A malformed request with a usable ResponseURL is answered FAILED at
+    /// once; one without is logged and dropped (delivering it again would not help). `Err` when
+    /// an answer was due but not delivered.
+    async fn admit(
+        &self,
+        id: &str,
+        body: &str,
+        deadline: Instant,
+        started: Instant,
+        log_stream: &str,
+    ) -> Result<Option<Message>, ()> {
+        let (envelope, request) = match parse(request_of(body)) {
+            Incoming::Unanswerable(why) => {
+                tracing::error!(message_id = %id, problem = %why, "ignoring a message that cannot be answered");
+                return Ok(None);
+            }
+            Incoming::Malformed { envelope, problem } => (envelope, Err(problem)),
+            Incoming::Valid(request) => (request.envelope.clone(), Ok(request)),
+        };
+        let url = match check_response_url(
+            &envelope.response_url,
+            self.config.allow_loopback_response_url,
+        ) {
+            Ok(url) => url,
+            Err(why) => {
+                tracing::error!(message_id = %id, response_url = %redact(&envelope.response_url), problem = %why, "not answering: the ResponseURL is not allowed");
+                return Ok(None);
+            }
+        };
+        let calls = Arc::new(AtomicU32::new(0));
+        match request {
+            Ok(request) => Ok(Some(Message {
+                id: id.to_owned(),
+                request,
+                url,
+                calls,
+            })),
+            Err(problem) => {
+                let progress = Progress::new(started);
+                let mut summary = Summary {
+                    kind: "Malformed",
+                    action: "rejected-request".into(),
+                    answer: Answer::failed(
+                        fallback_id(&envelope, &progress),
+                        format!(
+                            "{problem}; this is not a CloudFormation request the provider can act on"
+                        ),
+                    ),
+                };
+                let to = Delivery {
+                    envelope: &envelope,
+                    url: &url,
+                    log_stream,
+                    deadline,
+                    started,
+                };
+                let (_, ok) = self.answer(to, &mut summary, &progress, &calls).await;
+                if ok { Ok(None) } else { Err(()) }
+            }
+        }
+    }
+
+    async fn answer_item(
+        &self,
+        message: &Message,
+        item: Item,
+        (deadline, started): (Instant, Instant),
+        log_stream: &str,
+    ) -> (String, bool) {
+        let mut summary = summary_of(&message.request, item.result, &item.progress, deadline);
+        let to = Delivery {
+            envelope: &message.request.envelope,
+            url: &message.url,
+            log_stream,
+            deadline,
+            started,
+        };
+        let (_, ok) = self
+            .answer(to, &mut summary, &item.progress, &message.calls)
+            .await;
+        (message.id.clone(), ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqs_bodies_carry_sns_notifications_or_raw_requests() {
+        let request = json!({"RequestType": "Create", "ResponseURL": "https://x.s3.amazonaws.com/y"});
+        let sns = json!({"Type": "Notification", "Message": request.to_string()});
+        assert_eq!(request_of(&sns.to_string()), request);
+        assert_eq!(request_of(&request.to_string()), request);
+        assert_eq!(request_of("not json"), Value::String("not json".into()));
+        let event = json!({"Records": [
+            {"messageId": "m1", "body": sns.to_string(), "eventSource": "aws:sqs"},
+            {"messageId": "m2", "body": "x", "eventSource": "aws:sqs"}
+        ]});
+        let records = sqs_records(&event).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].0, "m1");
+        assert!(sqs_records(&json!({"Records": [{"Sns": {"Message": "{}"}}]})).is_none());
+        assert!(sqs_records(&request).is_none());
+    }
+}
