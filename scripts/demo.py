@@ -4,7 +4,7 @@ Run by scripts/demo, which builds the binary and the venv first. Starts moto (Ro
 multi-account mode) on a free loopback port, creates example.com in the provider's account and
 dev.example.com / test.example.com in a child account with its reader role, then sends the
 requests CloudFormation would send, each through `subdomain-delegation invoke`. After each step it
-prints the answer and the parent zone's records, and checks them against the contract; any
+prints the answer and the parent zone's records, and checks them against docs/design.md; any
 mismatch exits non-zero.
 """
 
@@ -180,12 +180,15 @@ class Demo:
         self.check(a["Status"] == "SUCCESS", "SUCCESS")
         self.check(records == [], "the parent zone holds nothing below its apex")
 
-        self.step("A refused Create: the child zone named as the parent's apex is never delegated")
+        self.step("A refused Create: the child account names a zone called example.com, the parent's apex")
         apex_zone = self.create_zone(self.child, "example.com")
         before = self.delegations()
         a = self.send("Create", self.props(apex_zone))
         self.show_records()
-        self.check(a["Status"] == "FAILED" and "never touches a zone apex" in a["Reason"], "FAILED, saying why")
+        # The policy allots the child account dev. and test.example.com only, and it is checked
+        # before any call in the parent account; the apex itself is never delegated either way.
+        self.check(a["Status"] == "FAILED" and "may not delegate example.com" in a["Reason"],
+                   "FAILED, saying why (the name is not allotted to the child account)")
         self.check(a["PhysicalResourceId"].startswith("failed-create:"), "a failed-create marker ID")
         self.check(self.delegations() == before, "nothing changed")
 
@@ -193,7 +196,7 @@ class Demo:
         if self.failures:
             print(f"demo: {self.failures} check(s) FAILED")
             return 1
-        print("demo: every step did what the contract says")
+        print("demo: every step did what docs/design.md says")
         return 0
 
 
