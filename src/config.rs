@@ -1,6 +1,8 @@
 //! Settings read once from the environment at start (docs/design.md, "Configuration").
 
-use crate::domain::authority::{Policy, PolicyError};
+use crate::domain::authority::{
+    DEFAULT_RESOURCE_TYPE, Policy, PolicyError, is_custom_resource_type,
+};
 use crate::domain::properties::role_arn_account;
 use std::net::IpAddr;
 
@@ -24,6 +26,10 @@ pub enum ConfigError {
         "DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION=true is honoured only against a local emulator, but {0}; remove the variable (the shipped templates never set it)"
     )]
     UnsafeSkip(String),
+    #[error(
+        "DELEGATION_RESOURCE_TYPES must list custom resource types (Custom::Name or AWS::CloudFormation::CustomResource), not {0:?}"
+    )]
+    ResourceTypes(String),
     #[error("DELEGATION_PARENT_ROLE_ARNS is invalid: {0}")]
     ParentRoles(String),
     #[error(
@@ -54,6 +60,9 @@ pub struct Config {
     /// `DELEGATION_ROUTE53_REQUESTS_PER_SECOND`: the parent account's Route 53 request rate, which
     /// sets the spacing of calls after a throttle (`crate::aws::pace`).
     pub route53_requests_per_second: u32,
+    /// `DELEGATION_RESOURCE_TYPES`: the custom resource types this provider serves; a request
+    /// naming another type is refused.
+    pub resource_types: Vec<String>,
     /// `DELEGATION_MAX_CHANGES_PER_BATCH`: the change-throughput budget of one change batch in the
     /// batched mode (at most Route 53's 100 Change elements).
     pub max_changes_per_batch: usize,
@@ -96,6 +105,7 @@ impl Config {
             _ => DEFAULT_MAX_CHANGES_PER_BATCH,
         };
         Ok(Config {
+            resource_types: resource_types(var("DELEGATION_RESOURCE_TYPES").as_deref())?,
             max_changes_per_batch,
             policy,
             skip_request_verification,
@@ -115,6 +125,24 @@ impl Config {
             .map(str::to_owned)
             .unwrap_or_else(|| partition_home_region(&self.region).to_owned())
     }
+}
+
+/// Comma-separated custom resource types; empty or unset: `Custom::SubdomainDelegation`.
+fn resource_types(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let types: Vec<String> = list
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = types.iter().find(|t| !is_custom_resource_type(t)) {
+        return Err(ConfigError::ResourceTypes(bad.clone()));
+    }
+    if types.is_empty() {
+        return Ok(vec![DEFAULT_RESOURCE_TYPE.to_owned()]);
+    }
+    Ok(types)
 }
 
 /// Comma-separated IAM role ARNs; empty or unset: none.
@@ -288,6 +316,19 @@ mod tests {
             config.route53_requests_per_second,
             DEFAULT_ROUTE53_REQUESTS_PER_SECOND
         );
+        assert_eq!(config.resource_types, ["Custom::SubdomainDelegation"]);
+        let types = |v: &str| {
+            Config::from_lookup(lookup(&[("DELEGATION_RESOURCE_TYPES", v)]))
+                .map(|c| c.resource_types)
+        };
+        assert_eq!(
+            types("Custom::A, AWS::CloudFormation::CustomResource"),
+            Ok(vec![
+                "Custom::A".to_owned(),
+                "AWS::CloudFormation::CustomResource".to_owned()
+            ])
+        );
+        assert!(types("AWS::S3::Bucket").is_err());
         assert!(
             Config::from_lookup(lookup(&[("DELEGATION_PARENT_ROLE_ARNS", "not-an-arn")])).is_err()
         );

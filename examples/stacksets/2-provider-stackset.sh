@@ -35,6 +35,11 @@ values = {
     # the DNS account's Route 53 quota was raised), ParentRoleArn empty (no request may name one).
     # The provider lets each account delegate only its own names (contract section 8).
     "DelegationPolicy": json.dumps(policy, separators=(",", ":")),
+    # The queued ServiceToken (SNS topic -> SQS -> function, batched per parent zone) that the child
+    # StackSet uses by default (QUEUED_SERVICE_TOKEN); offered either way, as the direct one always is.
+    # Left at their defaults: BatchSize 500, BatchingWindowSeconds 2, MaximumConcurrency 2 (keep it
+    # below ReservedConcurrency), MaxChangesPerBatch 100, TopicKmsKeyArn empty (see docs/deploy.md).
+    "QueuedServiceToken": "true",
 }
 with open(sys.argv[1], "w") as f:
     json.dump([{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()], f, indent=1)
@@ -71,10 +76,12 @@ for region in $PROVIDER_REGIONS; do
   echo "provider in $region: $op"
 done
 
-# Outputs per region: the ServiceToken and the role child reader roles must trust.
+# Outputs per region: the ServiceTokens (direct: ServiceToken; queued: SnsServiceToken), the role child
+# reader roles must trust, and the dead-letter queue to watch (requests nobody could answer).
 for region in $PROVIDER_REGIONS; do
   aws cloudformation list-stack-instances --region "$main_region" --stack-set-name subdomain-delegation-provider \
     --stack-instance-region "$region" --query 'Summaries[0].StackId' --output text |
     xargs -I{} aws cloudformation describe-stacks --region "$region" --stack-name {} \
-      --query 'Stacks[0].Outputs[?OutputKey==`ServiceToken`||OutputKey==`ProviderRoleArn`]' --output table
+      --query 'Stacks[0].Outputs[?OutputKey==`ServiceToken`||OutputKey==`SnsServiceToken`||OutputKey==`ProviderRoleArn`||OutputKey==`DeadLetterQueueUrl`]' \
+      --output table
 done

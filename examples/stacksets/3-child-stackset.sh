@@ -18,14 +18,18 @@ aws cloudformation create-stack-set \
   --parameters \
     "ParameterKey=ProviderAccountId,ParameterValue=${DNS_ACCOUNT_ID}" \
     "ParameterKey=ProviderName,ParameterValue=${PROVIDER_NAME}" \
+    "ParameterKey=QueuedServiceToken,ParameterValue=${QUEUED_SERVICE_TOKEN}" \
     "ParameterKey=ExternalId,ParameterValue=${EXTERNAL_ID}" \
     "ParameterKey=DomainSuffix,ParameterValue=${CHILD_DOMAIN_SUFFIX}" \
     "ParameterKey=ParentHostedZoneName,ParameterValue=${PARENT_ZONE_NAME}" \
     "ParameterKey=ZoneScope,ParameterValue=account" \
     "ParameterKey=HomeRegion,ParameterValue=${CHILD_HOME_REGION}"
 
-# Regions deploy one after another; accounts in parallel, 25 at a time, which stays well inside
-# Route 53's request rate (the AWS SDK in the provider retries throttled calls).
+# Regions deploy one after another; accounts in parallel, 25 at a time. With the queued ServiceToken
+# their requests wait in the provider's SQS queue and are handled in batches per parent zone (a few
+# change batches instead of one per account), so a higher MaxConcurrentCount mostly adds waiting in the
+# queue; the direct token runs one invocation per request, within the function's reserved concurrency.
+# Either way the provider paces itself by Route 53's request rate and retries throttled calls.
 # shellcheck disable=SC2086
 aws cloudformation create-stack-instances \
   --region "$CHILD_HOME_REGION" \
@@ -35,4 +39,6 @@ aws cloudformation create-stack-instances \
   --operation-preferences RegionConcurrencyType=SEQUENTIAL,MaxConcurrentCount=25,FailureToleranceCount=5
 
 # Later changes (a new template, a new ExternalId) go through update-stack-set with the same
-# --deployment-targets and --regions; new accounts in the OUs are deployed automatically.
+# --deployment-targets and --regions; new accounts in the OUs are deployed automatically. Never change
+# QueuedServiceToken of an existing StackSet: CloudFormation refuses to change a resource's ServiceToken
+# ("Modifying service token is not allowed"), so every instance's update would fail and roll back.

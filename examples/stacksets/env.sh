@@ -23,3 +23,9 @@ export ARCHITECTURE="arm64"
 # Agreed between the provider side and every child: the reader roles demand it (sts:ExternalId).
 export EXTERNAL_ID="subdomain-delegation-${ORGANIZATION_ID}"
 export PROVIDER_NAME="subdomain-delegation"
+# The ServiceToken child stacks use. "true": the provider's SNS topic (queued: requests reach the
+# function through SQS in batches per parent zone, which suits a StackSet whose accounts all ask at
+# once). "false": the function itself (direct). The provider StackSet offers both.
+# CloudFormation cannot change an existing resource's ServiceToken: a child StackSet created before
+# this setting existed uses the direct token and must keep "false".
+export QUEUED_SERVICE_TOKEN="true"

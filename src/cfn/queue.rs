@@ -221,7 +221,8 @@ mod tests {
 
     #[test]
     fn sqs_bodies_carry_sns_notifications_or_raw_requests() {
-        let request = json!({"RequestType": "Create", "ResponseURL": "https://x.s3.amazonaws.com/y"});
+        let request =
+            json!({"RequestType": "Create", "ResponseURL": "https://x.s3.amazonaws.com/y"});
         let sns = json!({"Type": "Notification", "Message": request.to_string()});
         assert_eq!(request_of(&sns.to_string()), request);
         assert_eq!(request_of(&request.to_string()), request);

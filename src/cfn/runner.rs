@@ -135,14 +135,25 @@ impl<C: Connector> Provider<C> {
         }
         let bytes = body(to.envelope, &summary.answer);
         let put_deadline = to.deadline.checked_sub(ANSWER_MARGIN).unwrap_or(to.started);
-        let (delivered, ok) = match self.responder.put(to.url, bytes.clone(), put_deadline).await {
+        let (delivered, ok) = match self
+            .responder
+            .put(to.url, bytes.clone(), put_deadline)
+            .await
+        {
             Ok(code) => (format!("delivered (HTTP {code})"), true),
             Err(e) => {
                 tracing::error!(error = %e, response_url = %redact(&to.envelope.response_url), "the answer was not delivered");
                 (format!("not delivered: {e}"), false)
             }
         };
-        log_summary(to.envelope, summary, progress, calls, to.started, &delivered);
+        log_summary(
+            to.envelope,
+            summary,
+            progress,
+            calls,
+            to.started,
+            &delivered,
+        );
         (bytes, ok)
     }
 

@@ -253,6 +253,23 @@ pub enum Verdict {
     Refused(String),
 }
 
+/// The resource type the shipped templates and the CDK example declare.
+pub const DEFAULT_RESOURCE_TYPE: &str = "Custom::SubdomainDelegation";
+
+/// Only the custom resource types this provider serves may ask: a request borrowing another
+/// provider's custom resource in progress (a bucket deployment, a lookup) must not pass.
+pub fn check_served_type(served: &[String], request_type: &str) -> Result<(), Denial> {
+    if served.iter().any(|t| t == request_type) {
+        Ok(())
+    } else {
+        Err(Denial::Unverified(format!(
+            "the request's ResourceType {:?} is not a type this provider serves (DELEGATION_RESOURCE_TYPES: {})",
+            request_type.chars().take(120).collect::<String>(),
+            served.join(", ")
+        )))
+    }
+}
+
 /// The resource type CloudFormation gives a custom resource declared without a `Custom::` name.
 pub const GENERIC_CUSTOM_RESOURCE_TYPE: &str = "AWS::CloudFormation::CustomResource";
 

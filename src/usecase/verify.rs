@@ -4,7 +4,7 @@
 use super::{Context, DelegationRequest, Failure};
 use crate::domain::authority::{
     Denial, EventScan, StackRef, Verdict, check_child_role, check_name, check_parent_role,
-    scan_events, verify_cleanup, verify_resource, zone_account,
+    check_served_type, scan_events, verify_cleanup, verify_resource, zone_account,
 };
 use crate::domain::name::DnsName;
 use crate::domain::properties::Properties;
@@ -65,6 +65,7 @@ pub async fn requester<C: Connector>(
         );
         return Ok(requester);
     }
+    check_served_type(&cx.config.resource_types, &request.resource_type)?;
     if let Verdict::Refused(why) = stack_verdict(cx, request, props, &requester).await? {
         let stack = &requester.stack;
         return Err(Denial::Unverified(format!(

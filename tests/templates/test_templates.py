@@ -18,7 +18,15 @@ What is asserted:
 - both the provider's role and each reader role may read stack events (cleanup verification);
 - each reader role trusts exactly one principal, the provider's execution role, with sts:ExternalId;
 - ServiceToken wiring: the role a child template trusts is the role the provider function runs as,
-  and the child's ServiceToken is that function's ARN in the same region;
+  and the child's ServiceToken is, by default, the provider's topic (the queued token) in the same
+  region, or with QueuedServiceToken=false the provider function's ARN (the direct token);
+- the queued path (provider template and CDK synth alike): an SNS topic whose policy admits this
+  account, the organization (aws:PrincipalOrgID) and CloudFormation for our stacks only; an SQS queue
+  with SSE, a dead-letter queue (redrive, bounded receives, 14 days), a visibility timeout of at least
+  6 x the function's timeout, a policy that lets only that topic send (aws:SourceArn); the event source
+  mapping (ReportBatchItemFailures; batch size, window and concurrency from bounded parameters, with
+  the SQS rule that a batch above 10 needs a window); the role's SQS permissions on that queue only;
+  both ServiceTokens as outputs; DELEGATION_MAX_CHANGES_PER_BATCH from MaxChangesPerBatch;
 - every documented deployment of the provider passes the required AllowedRecordNames;
 - the shipped templates never set the local-test-only environment variables.
 """
@@ -68,7 +76,11 @@ R53_ACTIONS = "route53:ChangeResourceRecordSetsActions"
 R53_NAMES = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
 VERIFY_ACTIONS = ["cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResource",
                   "cloudformation:DescribeStacks"]
-PROVIDER_ENV = {"DELEGATION_POLICY", "DELEGATION_PARENT_ROLE_ARNS", "DELEGATION_ROUTE53_REQUESTS_PER_SECOND"}
+PROVIDER_ENV = {"DELEGATION_POLICY", "DELEGATION_PARENT_ROLE_ARNS", "DELEGATION_ROUTE53_REQUESTS_PER_SECOND",
+                "DELEGATION_MAX_CHANGES_PER_BATCH", "DELEGATION_RESOURCE_TYPES"}
+SQS_CONSUME_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                       "sqs:ReceiveMessage"]
+TOPIC_KEY = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -267,7 +279,12 @@ PROVIDER_VARIANTS = [
         "ParentZoneApexNames": "example.com,accounts.example.com",
         "ParentHostedZoneIds": "Z0PARENT1,Z0PARENT2",
         "OrganizationId": "o-abcdefghij",
-        "CreateSnsTopic": "true",
+        "QueuedServiceToken": "true",
+        "TopicKmsKeyArn": TOPIC_KEY,
+        "BatchSize": "1000",
+        "BatchingWindowSeconds": "10",
+        "MaximumConcurrency": "5",
+        "MaxChangesPerBatch": "40",
         "ParentRoleArn": "arn:aws:iam::333333333333:role/parent-writer",
         "DelegationPolicy": '{"allow":[]}',
         "ReservedConcurrency": "5",
@@ -290,12 +307,16 @@ def child(params: dict | None = None, region: str = REGION, home: str | None = N
 
 
 def arn_of(resources: dict, logical: str, account: str, region: str = REGION) -> str:
-    """The ARN CloudFormation gives a named IAM role or Lambda function."""
+    """The ARN CloudFormation gives a named IAM role, Lambda function, SNS topic or SQS queue."""
     res = resources[logical]
     if res["Type"] == "AWS::IAM::Role":
         return f"arn:{PARTITION}:iam::{account}:role/{res['Properties']['RoleName']}"
     if res["Type"] == "AWS::Lambda::Function":
         return f"arn:{PARTITION}:lambda:{region}:{account}:function:{res['Properties']['FunctionName']}"
+    if res["Type"] == "AWS::SNS::Topic":
+        return f"arn:{PARTITION}:sns:{region}:{account}:{res['Properties']['TopicName']}"
+    if res["Type"] == "AWS::SQS::Queue":
+        return f"arn:{PARTITION}:sqs:{region}:{account}:{res['Properties']['QueueName']}"
     raise AssertionError(res["Type"])
 
 
@@ -437,7 +458,7 @@ def test_allowed_record_names_is_required_and_apex_names_are_normalized():
     for bad in ("", "dev.example.com.", "Dev.example.com", "dev..example.com", "dev example.com"):
         assert not pattern.fullmatch(bad), bad
     # An explicit empty value (a list holding "") is refused by a template rule.
-    (rule,) = t["Rules"].values()
+    rule = t["Rules"]["AllowedRecordNamesGiven"]
     assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Contains": [{"Ref": "AllowedRecordNames"}, ""]}]}
     apex = t["Parameters"]["ParentZoneApexNames"]
     assert apex["Type"] == "CommaDelimitedList" and apex["Default"] == ""
@@ -514,6 +535,8 @@ def test_provider_function_settings():
             # Always set: empty means no request may name a ParentRoleArn.
             "DELEGATION_PARENT_ROLE_ARNS": variant.get("ParentRoleArn", ""),
             "DELEGATION_ROUTE53_REQUESTS_PER_SECOND": variant.get("Route53RequestsPerSecond", "10"),
+            "DELEGATION_MAX_CHANGES_PER_BATCH": variant.get("MaxChangesPerBatch", "100"),
+            "DELEGATION_RESOURCE_TYPES": variant.get("ResourceTypes", "Custom::SubdomainDelegation"),
         }
         if variant.get("DelegationPolicy"):
             expected["DELEGATION_POLICY"] = variant["DelegationPolicy"]  # with no policy, left unset
@@ -559,21 +582,256 @@ def test_provider_organization_access():
     org = [p["Properties"] for p in perms.values() if p["Properties"].get("PrincipalOrgID")]
     assert org == [{"Action": "lambda:InvokeFunction", "FunctionName": f"GetAtt:{fn_name}.Arn",
                     "Principal": "*", "PrincipalOrgID": "o-abcdefghij"}]
+    # The topic (the queued token) admits the organization too; SNS no longer invokes the function.
     topic, _ = one_of_type(res, "AWS::SNS::Topic")
-    _, sub = one_of_type(res, "AWS::SNS::Subscription")
-    assert sub["Properties"]["Endpoint"] == f"GetAtt:{fn_name}.Arn"
-    assert sub["Properties"]["Protocol"] == "lambda"
-    sns_perm = [p["Properties"] for p in perms.values() if p["Properties"]["Principal"] == "sns.amazonaws.com"]
-    assert sns_perm and sns_perm[0]["SourceArn"] == f"Ref:{topic}"
-    _, tp = one_of_type(res, "AWS::SNS::TopicPolicy")
-    open_stmts = [s for s in statements(tp["Properties"]["PolicyDocument"]) if s["Principal"] == {"AWS": "*"}]
-    assert open_stmts and all(s["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}
-                              for s in open_stmts)
-    outs = r.outputs()
-    assert outs["SnsServiceToken"] == f"Ref:{topic}"
-    # Defaults: no organization, no topic, and so no permission for anyone else.
+    check_topic_policy(res, topic, org="o-abcdefghij")
+    assert not [p for p in perms.values() if p["Properties"]["Principal"] == "sns.amazonaws.com"]
+    assert r.outputs()["SnsServiceToken"] == f"Ref:{topic}"
+    # Defaults: no organization, and so no invoke permission for anyone else; the topic admits this
+    # account (and CloudFormation for this account's stacks) only.
     d = provider().resources()
-    assert not of_type(d, "AWS::Lambda::Permission") and not of_type(d, "AWS::SNS::Topic")
+    assert not of_type(d, "AWS::Lambda::Permission")
+    check_topic_policy(d, one_of_type(d, "AWS::SNS::Topic")[0], org=None)
+
+
+# --------------------------------------------------------------------------------------------------
+# The queued ServiceToken: topic -> queue -> event source mapping -> function
+
+
+def check_topic_policy(res: dict, topic: str, org: str | None, account: str = DNS_ACCOUNT) -> None:
+    """Only sns:Publish on the topic, for this account, the organization and CloudFormation for our stacks."""
+    _, tp = one_of_type(res, "AWS::SNS::TopicPolicy")
+    assert tp["Properties"]["Topics"] == [f"Ref:{topic}"]
+    stmts = statements(tp["Properties"]["PolicyDocument"])
+    by_principal = {}
+    for st in stmts:
+        assert st["Effect"] == "Allow" and actions_of(st) == ["sns:Publish"], st
+        assert as_list(st["Resource"]) == [f"Ref:{topic}"], st
+        by_principal[json.dumps(st["Principal"], sort_keys=True)] = st.get("Condition")
+    expected = {
+        json.dumps({"AWS": f"arn:{PARTITION}:iam::{account}:root"}): None,
+        json.dumps({"Service": "cloudformation.amazonaws.com"}):
+            {"StringEquals": {"aws:SourceOrgID": org}} if org else {"StringEquals": {"aws:SourceAccount": account}},
+    }
+    if org:
+        expected[json.dumps({"AWS": "*"})] = {"StringEquals": {"aws:PrincipalOrgID": org}}
+    assert by_principal == expected
+    assert len(stmts) == len(expected)
+
+
+def check_queued_path(res: dict, batch_size: int, window: int, concurrency: int) -> dict[str, str]:
+    """The topic, both queues, the queue policy, the subscription, the mapping and the role's SQS grant."""
+    fn_name, fn = one_of_type(res, "AWS::Lambda::Function")
+    timeout = int(fn["Properties"]["Timeout"])
+    topic, _ = one_of_type(res, "AWS::SNS::Topic")
+    queues = of_type(res, "AWS::SQS::Queue")
+    assert len(queues) == 2, sorted(queues)
+    (main,) = [k for k, q in queues.items() if "RedrivePolicy" in q["Properties"]]
+    (dead,) = [k for k in queues if k != main]
+    q, dlq = queues[main]["Properties"], queues[dead]["Properties"]
+    for props in (q, dlq):
+        assert props.get("SqsManagedSseEnabled") is True or props.get("KmsMasterKeyId"), "queues are encrypted"
+    # Dead-letter queue: after a few receives, kept 14 days; only the request queue may move messages there.
+    redrive = q["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == f"GetAtt:{dead}.Arn"
+    assert 1 <= int(redrive["maxReceiveCount"]) <= 10
+    assert int(dlq["MessageRetentionPeriod"]) == 14 * 24 * 3600
+    assert "RedrivePolicy" not in dlq
+    allow = dlq["RedriveAllowPolicy"]
+    assert allow["redrivePermission"] == "byQueue"
+    assert [str(a) for a in allow["sourceQueueArns"]] == [arn_of(res, main, DNS_ACCOUNT)]
+    # A message is not received again while a batch holding it may still run: 6 x the timeout.
+    assert int(q["VisibilityTimeout"]) >= 6 * timeout
+    assert int(q["VisibilityTimeout"]) <= 43200
+    # CloudFormation waits up to an hour: a shorter retention would drop requests it still waits for.
+    assert int(q.get("MessageRetentionPeriod", 345600)) >= 3600
+    assert int(q.get("MessageRetentionPeriod", 345600)) > int(redrive["maxReceiveCount"]) * int(q["VisibilityTimeout"])
+    # Only the topic may send to the queue.
+    _, qp = one_of_type(res, "AWS::SQS::QueuePolicy")
+    assert qp["Properties"]["Queues"] == [f"Ref:{main}"]
+    stmts = statements(qp["Properties"]["PolicyDocument"])
+    assert stmts
+    for st in stmts:
+        assert st["Effect"] == "Allow" and st["Principal"] == {"Service": "sns.amazonaws.com"}, st
+        assert actions_of(st) == ["sqs:SendMessage"], st
+        assert as_list(st["Resource"]) == [f"GetAtt:{main}.Arn"]
+        (op, cond), = st["Condition"].items()
+        assert op in ("ArnEquals", "StringEquals") and cond == {"aws:SourceArn": f"Ref:{topic}"}, st
+    # The topic delivers to the queue (the SNS envelope, which the function unwraps).
+    _, sub = one_of_type(res, "AWS::SNS::Subscription")
+    sp = sub["Properties"]
+    assert (sp["Protocol"], sp["Endpoint"], sp["TopicArn"]) == ("sqs", f"GetAtt:{main}.Arn", f"Ref:{topic}")
+    assert str(sp.get("RawMessageDelivery", False)).lower() == "false"
+    # The event source mapping.
+    _, esm = one_of_type(res, "AWS::Lambda::EventSourceMapping")
+    ep = esm["Properties"]
+    assert ep["FunctionName"] in (f"Ref:{fn_name}", f"GetAtt:{fn_name}.Arn")
+    assert ep["EventSourceArn"] == f"GetAtt:{main}.Arn"
+    assert ep["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert str(ep.get("Enabled", True)).lower() == "true"
+    assert int(ep["BatchSize"]) == batch_size
+    assert int(ep["MaximumBatchingWindowInSeconds"]) == window
+    assert int(ep["ScalingConfig"]["MaximumConcurrency"]) == concurrency
+    # The role may consume that queue, and no other, and do nothing else with SQS.
+    role, _ = one_of_type(res, "AWS::IAM::Role")
+    sqs_stmts = [st for st in role_statements(res, role) if any(a.startswith("sqs:") for a in actions_of(st))]
+    assert len(sqs_stmts) == 1, sqs_stmts
+    (grant,) = sqs_stmts
+    assert grant["Effect"] == "Allow" and sorted(actions_of(grant)) == SQS_CONSUME_ACTIONS
+    assert as_list(grant["Resource"]) == [f"GetAtt:{main}.Arn"]
+    assert "Condition" not in grant
+    return {"function": fn_name, "topic": topic, "queue": main, "dead_letter_queue": dead}
+
+
+@pytest.mark.parametrize("variant", PROVIDER_VARIANTS, ids=["defaults", "all-options"])
+def test_provider_queued_service_token(variant):
+    r = provider(variant)
+    res = r.resources()
+    found = check_queued_path(res, batch_size=int(variant.get("BatchSize", 500)),
+                              window=int(variant.get("BatchingWindowSeconds", 2)),
+                              concurrency=int(variant.get("MaximumConcurrency", 2)))
+    check_topic_policy(res, found["topic"], org=variant.get("OrganizationId"))
+    # The names other accounts derive: topic <ProviderName> (the child's queued ServiceToken).
+    name = r.params["ProviderName"]
+    topic = res[found["topic"]]["Properties"]
+    assert topic["TopicName"] == name
+    assert res[found["queue"]]["Properties"]["QueueName"] == f"{name}-requests"
+    assert res[found["dead_letter_queue"]]["Properties"]["QueueName"] == f"{name}-requests-dlq"
+    # Encrypted only with a customer managed key that is given (alias/aws/sns would lock out other accounts).
+    if variant.get("TopicKmsKeyArn"):
+        assert topic["KmsMasterKeyId"] == variant["TopicKmsKeyArn"]
+    else:
+        assert "KmsMasterKeyId" not in topic
+    # Both ServiceTokens are outputs; the queue URLs too, for operations.
+    outs = r.outputs()
+    assert outs["ServiceToken"] == f"GetAtt:{found['function']}.Arn"
+    assert outs["SnsServiceToken"] == f"Ref:{found['topic']}"
+    assert outs["RequestQueueUrl"] == f"Ref:{found['queue']}"
+    assert outs["DeadLetterQueueUrl"] == f"Ref:{found['dead_letter_queue']}"
+    exports = {n: o["Export"]["Name"] for n, o in r.template["Outputs"].items() if "Export" in o}
+    assert set(exports) == {"ServiceToken", "SnsServiceToken"}
+    # The function no longer subscribes to the topic itself: SNS reaches it only through the queue.
+    assert not [p for p in of_type(res, "AWS::Lambda::Permission").values()
+                if p["Properties"]["Principal"] == "sns.amazonaws.com"]
+    assert len(of_type(res, "AWS::SNS::Subscription")) == 1
+
+
+def test_provider_direct_only():
+    r = provider({"QueuedServiceToken": "false", "OrganizationId": "o-abcdefghij", "MaxChangesPerBatch": "7"})
+    res = r.resources()
+    for rtype in ("AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription", "AWS::SQS::Queue",
+                  "AWS::SQS::QueuePolicy", "AWS::Lambda::EventSourceMapping"):
+        assert not of_type(res, rtype), rtype
+    role, _ = one_of_type(res, "AWS::IAM::Role")
+    assert not [a for st in role_statements(res, role) for a in actions_of(st) if a.startswith("sqs:")]
+    outs = r.outputs()
+    assert "SnsServiceToken" not in outs and "RequestQueueUrl" not in outs
+    fn_name, fn = one_of_type(res, "AWS::Lambda::Function")
+    assert outs["ServiceToken"] == f"GetAtt:{fn_name}.Arn"
+    assert str(fn["Properties"]["Environment"]["Variables"]["DELEGATION_MAX_CHANGES_PER_BATCH"]) == "7"
+
+
+def test_queued_parameters_and_bounds():
+    params = load(CFN / "provider.yaml")["Parameters"]
+    bounds = {name: (params[name]["Type"], params[name]["Default"], params[name]["MinValue"], params[name]["MaxValue"])
+              for name in ("BatchSize", "BatchingWindowSeconds", "MaximumConcurrency", "MaxChangesPerBatch")}
+    assert bounds == {
+        "BatchSize": ("Number", 500, 1, 10000),
+        "BatchingWindowSeconds": ("Number", 2, 0, 300),
+        "MaximumConcurrency": ("Number", 2, 2, 1000),
+        "MaxChangesPerBatch": ("Number", 100, 1, 100),
+    }
+    queued = params["QueuedServiceToken"]
+    assert (queued["Type"], queued["Default"], sorted(queued["AllowedValues"])) == ("String", "true", ["false", "true"])
+    assert "CreateSnsTopic" not in params, "replaced by QueuedServiceToken"
+    key = re.compile(params["TopicKmsKeyArn"]["AllowedPattern"])
+    assert params["TopicKmsKeyArn"]["Default"] == ""
+    for good in ("", TOPIC_KEY, "arn:aws:kms:eu-west-1:111111111111:alias/sns-requests",
+                 "arn:aws-cn:kms:cn-north-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab"):
+        assert key.fullmatch(good), good
+    for bad in ("alias/aws/sns", "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:sns:eu-west-1:111111111111:t"):
+        assert not key.fullmatch(bad), bad
+
+
+def rule_holds(rule: dict, params: dict[str, str]) -> bool:
+    """Evaluates a template rule (Fn::Equals, Fn::Contains, Fn::Not, Ref) for given parameter values."""
+    def ev(node):
+        if isinstance(node, list):
+            return [ev(x) for x in node]
+        if not isinstance(node, dict):
+            return str(node)
+        (fn, args), = node.items()
+        if fn == "Ref":
+            return str(params[args])
+        if fn == "Fn::Equals":
+            a, b = ev(args)
+            return a == b
+        if fn == "Fn::Contains":
+            items, value = ev(args)
+            return value in items
+        if fn == "Fn::Not":
+            return not ev(args[0])
+        raise AssertionError(f"unsupported rule function {fn}")
+    if "RuleCondition" in rule and not ev(rule["RuleCondition"]):
+        return True
+    return all(ev(a["Assert"]) for a in rule["Assertions"])
+
+
+def test_batch_size_above_ten_needs_a_batching_window():
+    """SQS refuses a BatchSize above 10 with MaximumBatchingWindowInSeconds 0; the template says so first."""
+    t = load(CFN / "provider.yaml")
+    rule = t["Rules"]["BatchWindowForLargeBatches"]
+    defaults = {k: str(v["Default"]) for k, v in t["Parameters"].items() if k in ("BatchSize", "BatchingWindowSeconds")}
+    assert rule_holds(rule, defaults)
+    for size, window, ok in [("10", "0", True), ("1", "0", True), ("11", "0", False), ("500", "0", False),
+                             ("10000", "0", False), ("11", "1", True), ("10000", "300", True)]:
+        assert rule_holds(rule, {"BatchSize": size, "BatchingWindowSeconds": window}) is ok, (size, window)
+
+
+def test_queue_visibility_follows_the_function_timeout():
+    """The visibility timeout is a literal: it must keep up with the function's Timeout and longest window."""
+    res = provider().resources()
+    _, fn = one_of_type(res, "AWS::Lambda::Function")
+    window_max = load(CFN / "provider.yaml")["Parameters"]["BatchingWindowSeconds"]["MaxValue"]
+    (queue,) = [q for q in of_type(res, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]]
+    assert int(queue["Properties"]["VisibilityTimeout"]) >= 6 * int(fn["Properties"]["Timeout"]) + int(window_max)
+
+
+def test_child_uses_the_queued_token_by_default():
+    params = load(CFN / "child-account.yaml")["Parameters"]
+    assert params["QueuedServiceToken"]["Default"] == "true"
+    assert sorted(params["QueuedServiceToken"]["AllowedValues"]) == ["false", "true"]
+    for region in ("eu-west-1", "cn-north-1"):
+        _, d = one_of_type(child(region=region).resources(), "Custom::SubdomainDelegation")
+        assert d["Properties"]["ServiceToken"] == f"arn:{PARTITION}:sns:{region}:{DNS_ACCOUNT}:subdomain-delegation"
+
+
+def test_deployment_scripts_name_only_existing_parameters():
+    """The StackSet scripts pass parameters the templates have (CreateSnsTopic, for one, is gone)."""
+    provider_params = set(load(CFN / "provider.yaml")["Parameters"])
+    child_params = set(load(CFN / "child-account.yaml")["Parameters"])
+    stacksets = ROOT / "examples" / "stacksets"
+    provider_script = (stacksets / "2-provider-stackset.sh").read_text()
+    values = re.search(r"values = \{(.*?)\n\}", provider_script, re.S).group(1)
+    named = set(re.findall(r'^\s*"([A-Za-z0-9]+)":', values, re.M))
+    assert named and named <= provider_params, named - provider_params
+    assert "QueuedServiceToken" in named
+    child_script = (stacksets / "3-child-stackset.sh").read_text()
+    keys = set(re.findall(r"ParameterKey=([A-Za-z0-9]+)", child_script))
+    assert keys and keys <= child_params, keys - child_params
+    assert "QueuedServiceToken" in keys
+    env = (stacksets / "env.sh").read_text()
+    assert re.search(r'^export QUEUED_SERVICE_TOKEN="true"$', env, re.M), "the StackSets use the queued token"
+    for path in list(CFN.glob("*.yaml")) + list(stacksets.glob("*.sh")):
+        assert "CreateSnsTopic" not in path.read_text(), path
+
+
+def test_deploy_guide_covers_the_queued_path():
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    for word in ("QueuedServiceToken", "SnsServiceToken", "BatchSize", "BatchingWindowSeconds", "MaximumConcurrency",
+                 "MaxChangesPerBatch", "DELEGATION_MAX_CHANGES_PER_BATCH", "TopicKmsKeyArn", "ReportBatchItemFailures",
+                 "Modifying service token is not allowed"):
+        assert word in text, word
 
 
 # --------------------------------------------------------------------------------------------------
@@ -610,7 +868,14 @@ def test_child_trusts_exactly_the_role_the_provider_runs_as(provider_name, regio
 
     _, deleg = one_of_type(cres, "Custom::SubdomainDelegation")
     dp = deleg["Properties"]
-    assert dp["ServiceToken"] == function_arn, "ServiceToken must be the provider function of this region"
+    # By default the queued token: the provider's topic of this region, which it exports.
+    topic, _ = one_of_type(pres, "AWS::SNS::Topic")
+    assert dp["ServiceToken"] == arn_of(pres, topic, DNS_ACCOUNT, region), "ServiceToken must be the provider topic"
+    assert prov.outputs()["SnsServiceToken"] == f"Ref:{topic}"
+    # QueuedServiceToken=false: the direct token, the provider function of this region.
+    direct = child({**names, "QueuedServiceToken": "false"}, region=region).resources()
+    _, ddeleg = one_of_type(direct, "Custom::SubdomainDelegation")
+    assert ddeleg["Properties"]["ServiceToken"] == function_arn, "ServiceToken must be the provider function"
     assert dp["ChildRoleArn"] == f"GetAtt:{role_name}.Arn"
     assert dp["ChildExternalId"] == ch.params["ExternalId"], "the ExternalId sent must be the one the role demands"
     zone, _ = one_of_type(cres, "AWS::Route53::HostedZone")
@@ -747,6 +1012,7 @@ def test_cdk_provider_and_child_wiring():
     env = p["Environment"]["Variables"]
     assert set(env) == PROVIDER_ENV
     assert env["DELEGATION_PARENT_ROLE_ARNS"] == "" and env["DELEGATION_ROUTE53_REQUESTS_PER_SECOND"] == "10"
+    assert env["DELEGATION_MAX_CHANGES_PER_BATCH"] == "100"
     assert p["ReservedConcurrentExecutions"] == 20
     _, eic = one_of_type(pres, "AWS::Lambda::EventInvokeConfig")
     assert eic["Properties"] == {"FunctionName": f"Ref:{fn_name}", "Qualifier": "$LATEST",
@@ -772,7 +1038,9 @@ def test_cdk_provider_and_child_wiring():
     (verify,) = [s for s in role_statements(cres, reader) if any(a.startswith("cloudformation:") for a in actions_of(s))]
     assert sorted(actions_of(verify)) == VERIFY_ACTIONS
     assert as_list(verify["Resource"]) == [ch.pseudo["AWS::StackId"]]
-    assert dp["ServiceToken"] == arn_of(pres, fn_name, DNS_ACCOUNT)
+    # The child stack uses the queued token (cdk.json childServiceToken=queued): the provider's topic.
+    topic, _ = one_of_type(pres, "AWS::SNS::Topic")
+    assert dp["ServiceToken"] == arn_of(pres, topic, DNS_ACCOUNT)
     assert dp["ChildRoleArn"] == f"GetAtt:{reader}.Arn"
 
     par = cdk("SubdomainDelegationParent", DNS_ACCOUNT)
@@ -782,6 +1050,18 @@ def test_cdk_provider_and_child_wiring():
     exported = {str(prov.render(o["Export"]["Name"])): prov.render(o["Value"])
                 for o in prov.template.get("Outputs", {}).values() if "Export" in o}
     assert exported[token[len("Import:"):]] == f"GetAtt:{fn_name}.Arn"
+
+
+def test_cdk_queued_path_matches_the_template():
+    prov = cdk("SubdomainDelegationProvider", DNS_ACCOUNT)
+    res = prov.resources()
+    found = check_queued_path(res, batch_size=500, window=2, concurrency=2)
+    check_topic_policy(res, found["topic"], org=None)
+    outs = prov.outputs()
+    assert outs["ServiceToken"] == f"GetAtt:{found['function']}.Arn"
+    assert outs["SnsServiceToken"] == f"Ref:{found['topic']}"
+    _, topic = one_of_type(res, "AWS::SNS::Topic")
+    assert "KmsMasterKeyId" not in topic["Properties"]
 
 
 def test_every_documented_provider_deployment_passes_allowed_record_names():
@@ -819,3 +1099,16 @@ def test_checkov_skips_are_justified_in_the_template():
                 assert len(skip.get("comment", "").strip()) >= 30, f"{name}:{logical} skips {skip['id']} without a reason"
                 skips += 1
     assert skips > 0
+
+
+def test_the_served_resource_types_reach_the_function():
+    """Verification refuses a request naming a type the provider does not serve (another
+    provider's custom resource in progress cannot be borrowed); the template wires the list."""
+    template = load(ROOT / "cfn" / "provider.yaml")
+    param = template["Parameters"]["ResourceTypes"]
+    assert param["Default"] == "Custom::SubdomainDelegation"
+    env = template["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    assert env["DELEGATION_RESOURCE_TYPES"] == {"Ref": "ResourceTypes"}
+    pattern = re.compile(param["AllowedPattern"])
+    assert pattern.match("Custom::SubdomainDelegation,AWS::CloudFormation::CustomResource")
+    assert not pattern.match("AWS::S3::Bucket")

@@ -17,6 +17,12 @@ const optional = (key: string): string | undefined => {
   return value === undefined || value === null || value === '' ? undefined : String(value);
 };
 
+const childServiceToken = (value: string | undefined): 'queued' | 'direct' | undefined => {
+  if (value !== undefined && value !== 'queued' && value !== 'direct') {
+    throw new Error(`context value childServiceToken must be queued or direct, not ${value}`);
+  }
+  return value;
+};
 const list = (value: string | undefined): string[] | undefined =>
   value === undefined ? undefined : value.split(',').map((s) => s.trim());
 const number = (key: string): number | undefined => {
@@ -24,6 +30,13 @@ const number = (key: string): number | undefined => {
   if (value === undefined) return undefined;
   if (!/^[0-9]+$/.test(value)) throw new Error(`context value ${key} must be a whole number, not ${value}`);
   return Number(value);
+};
+
+const flag = (key: string): boolean | undefined => {
+  const value = optional(key);
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') throw new Error(`context value ${key} must be true or false, not ${value}`);
+  return value === 'true';
 };
 
 const providerName = ctx('providerName');
@@ -45,6 +58,11 @@ const provider = new ProviderStack(app, 'SubdomainDelegationProvider', {
   parentRoleArn: optional('parentRoleArn'),
   route53RequestsPerSecond: number('route53RequestsPerSecond'),
   reservedConcurrency: reserved === 'none' ? 'none' : number('reservedConcurrency'),
+  queued: flag('queuedServiceToken'),
+  batchSize: number('batchSize'),
+  batchingWindowSeconds: number('batchingWindowSeconds'),
+  maxConcurrency: number('maxConcurrency'),
+  maxChangesPerBatch: number('maxChangesPerBatch'),
 });
 
 new ParentDelegationsStack(app, 'SubdomainDelegationParent', {
@@ -62,6 +80,7 @@ new ChildAccountStack(app, 'SubdomainDelegationChild', {
   externalId: ctx('childExternalId'),
   parentHostedZoneName: ctx('parentHostedZoneName'),
   zoneName: ctx('childZoneName'),
+  serviceToken: childServiceToken(optional('childServiceToken')),
 });
 
 app.synth();

@@ -3,8 +3,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { Annotations, CfnResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** Where scripts/package leaves the zips (relative to this file's folder). */
@@ -103,17 +107,47 @@ export interface SubdomainDelegationProviderProps {
   readonly reservedConcurrency?: number | 'none';
   /** DELEGATION_POLICY JSON; unset = only zones in this account may be delegated to. */
   readonly delegationPolicy?: string;
-  /** o-...: let the whole organization invoke the function; only assume roles inside it. */
+  /** o-...: let the whole organization invoke the function and publish to the topic; only assume roles inside it. */
   readonly organizationId?: string;
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The queued ServiceToken (default true): an SNS topic named `providerName`, subscribed by an SQS
+   * queue (with a dead-letter queue) from which the function takes requests in batches, planned per
+   * parent zone. For StackSets, bursts and organization-wide rollouts. False: only the direct token.
+   */
+  readonly queued?: boolean;
+  /**
+   * Customer managed key (ARN) for the topic. Unset: not encrypted, because CloudFormation publishes
+   * with the member account's stack credentials, which cannot use the AWS managed key alias/aws/sns.
+   * The key's policy must admit the publishers (kms:GenerateDataKey*, kms:Decrypt via SNS).
+   */
+  readonly topicKmsKeyArn?: string;
+  /** Most requests per invocation from the queue, 1..10000 (default 500; above 10 needs a batching window). */
+  readonly batchSize?: number;
+  /** How long the event source mapping gathers requests, 0..300 s (default 2 s). */
+  readonly batchingWindow?: Duration;
+  /** Most batches in flight at once, 2..1000 (default 2); keep it below reservedConcurrency. */
+  readonly maxConcurrency?: number;
+  /** DELEGATION_MAX_CHANGES_PER_BATCH: change budget of one Route 53 change batch, 1..100 (default 100). */
+  readonly maxChangesPerBatch?: number;
 }
+
+/** The function's Timeout; the queue's visibility timeout is derived from it. */
+const FUNCTION_TIMEOUT = Duration.seconds(300);
+/** How often a message is received before it moves to the dead-letter queue. */
+const MAX_RECEIVE_COUNT = 5;
 
 /** The same provider as cfn/provider.yaml, as a construct. */
 export class SubdomainDelegationProvider extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
-  /** ServiceToken for Custom::SubdomainDelegation resources in this stack's region. */
+  /** Direct ServiceToken (the function ARN): one request per invocation, the lowest latency. */
   readonly serviceToken: string;
+  /** Queued ServiceToken (the SNS topic ARN), when `queued` is not false. */
+  readonly queuedServiceToken?: string;
+  readonly topic?: sns.Topic;
+  readonly queue?: sqs.Queue;
+  readonly deadLetterQueue?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: SubdomainDelegationProviderProps) {
     super(scope, id);
@@ -149,6 +183,20 @@ export class SubdomainDelegationProvider extends Construct {
     if (reserved !== 'none' && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
       throw new Error(`reservedConcurrency must be a positive integer or 'none' (0 would throttle every request), not ${reserved}`);
     }
+    const wholeIn = (name: string, value: number, min: number, max: number): number => {
+      if (!Token.isUnresolved(value) && (!Number.isInteger(value) || value < min || value > max)) {
+        throw new Error(`${name} must be an integer ${min}..${max}, not ${value}`);
+      }
+      return value;
+    };
+    const maxChanges = wholeIn('maxChangesPerBatch', props.maxChangesPerBatch ?? 100, 1, 100);
+    const queued = props.queued ?? true;
+    const batchSize = wholeIn('batchSize', props.batchSize ?? 500, 1, 10000);
+    const windowSeconds = wholeIn('batchingWindow', (props.batchingWindow ?? Duration.seconds(2)).toSeconds(), 0, 300);
+    const maxConcurrency = wholeIn('maxConcurrency', props.maxConcurrency ?? 2, 2, 1000);
+    if (batchSize > 10 && windowSeconds < 1) {
+      throw new Error(`a batchSize above 10 (${batchSize}) needs a batchingWindow of at least 1 second (an SQS rule)`);
+    }
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName: `/aws/lambda/${providerName}`,
@@ -158,6 +206,75 @@ export class SubdomainDelegationProvider extends Construct {
     skipCheckov(logGroup.node.defaultChild as CfnResource, [
       ['CKV_AWS_158', 'Logs hold no secrets (the ResponseURL query string is never logged); default encryption at rest.'],
     ]);
+
+    // The queued ServiceToken: topic -> queue (dead-letter queue after 5 receives) -> function.
+    if (queued) {
+      const queueName = `${providerName}-requests`;
+      const sqsManaged: Array<[string, string]> = [
+        ['CKV_AWS_27', 'Encrypted with SQS-managed SSE, which checkov does not recognize (it looks for a KMS key only); a KMS key would have to admit sns.amazonaws.com.'],
+      ];
+      const dlq = new sqs.Queue(this, 'RequestDeadLetterQueue', {
+        queueName: `${queueName}-dlq`,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        retentionPeriod: Duration.days(14),
+        // Only the request queue may move messages here (named, not referenced: that would be circular).
+        redriveAllowPolicy: {
+          redrivePermission: sqs.RedrivePermission.BY_QUEUE,
+          sourceQueues: [sqs.Queue.fromQueueArn(this, 'RequestQueueRef', stack.formatArn({ service: 'sqs', resource: queueName }))],
+        },
+      });
+      skipCheckov(dlq.node.defaultChild as CfnResource, sqsManaged);
+      const queue = new sqs.Queue(this, 'RequestQueue', {
+        queueName,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        // 6 x the function timeout plus the longest batching window (Lambda's advice for SQS sources).
+        visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + 300),
+        // SQS's default, 4 days: beyond the hour CloudFormation waits and the 5 receives before the DLQ.
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
+      });
+      skipCheckov(queue.node.defaultChild as CfnResource, sqsManaged);
+      const topic = new sns.Topic(this, 'Topic', {
+        topicName: providerName,
+        displayName: 'Custom::SubdomainDelegation requests',
+        masterKey: props.topicKmsKeyArn ? kms.Key.fromKeyArn(this, 'TopicKey', props.topicKmsKeyArn) : undefined,
+      });
+      skipCheckov(topic.node.defaultChild as CfnResource, [
+        ['CKV_AWS_26', 'CloudFormation publishes with the stack credentials of member accounts, which cannot use alias/aws/sns; set topicKmsKeyArn to a key that admits them.'],
+      ]);
+      // CloudFormation publishes with the stack's credentials (as it invokes a ServiceToken function).
+      topic.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'PublishFromThisAccount',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+      }));
+      if (props.organizationId) {
+        topic.addToResourcePolicy(new iam.PolicyStatement({
+          sid: 'PublishFromOrganization',
+          principals: [new iam.AnyPrincipal()],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } },
+        }));
+      }
+      // Should CloudFormation publish as its service principal instead: only for stacks of ours.
+      topic.addToResourcePolicy(new iam.PolicyStatement({
+        sid: 'PublishFromCloudFormationForOurStacks',
+        principals: [new iam.ServicePrincipal('cloudformation.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: props.organizationId
+          ? { StringEquals: { 'aws:SourceOrgID': props.organizationId } }
+          : { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }));
+      // The queue policy (only this topic may send: aws:SourceArn) comes with the subscription. Not
+      // raw: the body is the SNS notification, which the function unwraps.
+      topic.addSubscription(new subscriptions.SqsSubscription(queue, { rawMessageDelivery: false }));
+      this.topic = topic;
+      this.queue = queue;
+      this.deadLetterQueue = dlq;
+    }
 
     this.role = new iam.Role(this, 'Role', {
       roleName: `${providerName}-${stack.region}`,
@@ -224,6 +341,16 @@ export class SubdomainDelegationProvider extends Construct {
           actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents'],
           resources: [stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: '*/*' })],
         }),
+        // What the SQS event source mapping needs, on the request queue only.
+        ...(this.queue
+          ? [
+              new iam.PolicyStatement({
+                sid: 'ConsumeRequestQueue',
+                actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+                resources: [this.queue.queueArn],
+              }),
+            ]
+          : []),
       ],
     });
     policy.attachToRole(this.role);
@@ -237,13 +364,13 @@ export class SubdomainDelegationProvider extends Construct {
       code: props.code,
       role: this.role,
       memorySize: 128,
-      timeout: Duration.seconds(300),
+      timeout: FUNCTION_TIMEOUT,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       reservedConcurrentExecutions: reserved === 'none' ? undefined : reserved,
-      // CloudFormation invokes asynchronously. It waits at most an hour for an answer, so an event
+      // CloudFormation invokes the direct token asynchronously. It waits at most an hour for an answer, so an event
       // queued longer (throttled) is dropped; a crash is retried once, and a retried invocation
       // answers the same request idempotently (see cfn/provider.yaml EventInvokeConfig).
       maxEventAge: Duration.hours(1),
@@ -256,6 +383,9 @@ export class SubdomainDelegationProvider extends Construct {
         DELEGATION_ROUTE53_REQUESTS_PER_SECOND: Token.isUnresolved(requestsPerSecond)
           ? Token.asString(requestsPerSecond)
           : String(requestsPerSecond),
+        DELEGATION_MAX_CHANGES_PER_BATCH: Token.isUnresolved(maxChanges) ? Token.asString(maxChanges) : String(maxChanges),
+        // The one custom resource type the example's stacks declare (delegation.ts).
+        DELEGATION_RESOURCE_TYPES: 'Custom::SubdomainDelegation',
       },
     });
     // The role's policy must exist before the function first runs. The role itself is already implied
@@ -269,7 +399,7 @@ export class SubdomainDelegationProvider extends Construct {
       ...(reserved === 'none'
         ? [['CKV_AWS_115', "reservedConcurrency 'none' chosen: the account's concurrency quota is too small to reserve any."] as [string, string]]
         : []),
-      ['CKV_AWS_173', 'The variables are a non-secret allow list, role ARNs and a rate; encrypted at rest with the Lambda service key.'],
+      ['CKV_AWS_173', 'The variables are a non-secret allow list, role ARNs, a rate and a change budget; encrypted at rest with the Lambda service key.'],
       ...(props.parentRoleArn
         ? [['CKV_AWS_45', "DELEGATION_PARENT_ROLE_ARNS is a role ARN, not a secret; the secret scan mistakes the ARN's account ID for one."] as [string, string]]
         : []),
@@ -289,7 +419,21 @@ export class SubdomainDelegationProvider extends Construct {
           'Run scripts/package (or set SUBDOMAIN_DELEGATION_ZIP) before deploying.',
       );
     }
+    if (this.queue) {
+      // The policy (ConsumeRequestQueue) is in place first: the mapping depends on the function,
+      // which depends on the policy.
+      new lambda.EventSourceMapping(this, 'RequestQueueEventSource', {
+        target: this.function,
+        eventSourceArn: this.queue.queueArn,
+        batchSize,
+        maxBatchingWindow: Duration.seconds(windowSeconds),
+        // The function answers each request itself and reports undelivered answers only.
+        reportBatchItemFailures: true,
+        maxConcurrency,
+      });
+    }
     this.serviceToken = this.function.functionArn;
+    this.queuedServiceToken = this.topic?.topicArn;
   }
 }
 

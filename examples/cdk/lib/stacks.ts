@@ -16,6 +16,12 @@ export interface ProviderStackProps extends StackProps {
   readonly parentRoleArn?: string;
   readonly route53RequestsPerSecond?: number;
   readonly reservedConcurrency?: number | 'none';
+  /** The queued ServiceToken (SNS topic -> SQS -> function); default true. */
+  readonly queued?: boolean;
+  readonly batchSize?: number;
+  readonly batchingWindowSeconds?: number;
+  readonly maxConcurrency?: number;
+  readonly maxChangesPerBatch?: number;
 }
 
 /** DNS (parent) account: the provider, one per region that uses it. */
@@ -37,13 +43,23 @@ export class ProviderStack extends Stack {
       parentRoleArn: props.parentRoleArn,
       route53RequestsPerSecond: props.route53RequestsPerSecond,
       reservedConcurrency: props.reservedConcurrency,
+      queued: props.queued,
+      batchSize: props.batchSize,
+      batchingWindow: props.batchingWindowSeconds === undefined ? undefined : Duration.seconds(props.batchingWindowSeconds),
+      maxConcurrency: props.maxConcurrency,
+      maxChangesPerBatch: props.maxChangesPerBatch,
     });
+    // Direct: the function ARN (a single stack, lowest latency). Queued: the topic ARN (StackSets, bursts).
     new CfnOutput(this, 'ServiceToken', { value: this.provider.serviceToken });
+    if (this.provider.queuedServiceToken) {
+      new CfnOutput(this, 'SnsServiceToken', { value: this.provider.queuedServiceToken });
+    }
     new CfnOutput(this, 'ProviderRoleArn', { value: this.provider.role.roleArn });
   }
 }
 
 export interface ParentDelegationsStackProps extends StackProps {
+  /** The provider's direct ServiceToken (a few delegations in one stack need no batching). */
   readonly serviceToken: string;
   readonly parentHostedZoneId: string;
   readonly parentHostedZoneName: string;
@@ -73,6 +89,11 @@ export interface ChildAccountStackProps extends StackProps {
   readonly externalId: string;
   readonly parentHostedZoneName: string;
   readonly zoneName: string;
+  /**
+   * 'queued' (default): the provider's SNS topic, batched per parent zone; 'direct': its function.
+   * Choose before the first deployment: CloudFormation refuses to change a resource's ServiceToken.
+   */
+  readonly serviceToken?: 'queued' | 'direct';
 }
 
 /**
@@ -86,7 +107,10 @@ export class ChildAccountStack extends Stack {
 
     // The provider of this region runs as <providerName>-<region> in the DNS account.
     const providerRoleArn = `arn:${this.partition}:iam::${props.dnsAccountId}:role/${props.providerName}-${this.region}`;
-    const serviceToken = `arn:${this.partition}:lambda:${this.region}:${props.dnsAccountId}:function:${props.providerName}`;
+    // Its ServiceTokens: the topic <providerName> (queued) or the function <providerName> (direct).
+    const serviceToken = (props.serviceToken ?? 'queued') === 'queued'
+      ? `arn:${this.partition}:sns:${this.region}:${props.dnsAccountId}:${props.providerName}`
+      : `arn:${this.partition}:lambda:${this.region}:${props.dnsAccountId}:function:${props.providerName}`;
 
     const reader = new iam.Role(this, 'ReaderRole', {
       // Regional name: IAM is global, and this stack may be deployed to several regions.

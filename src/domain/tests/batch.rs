@@ -56,7 +56,13 @@ fn requests_are_packed_whole_within_route53_limits() {
 fn values_and_records_limit_a_call_too() {
     let long = "x".repeat(2_000);
     let changes: Vec<Vec<Change>> = (0..10)
-        .map(|i| vec![upsert(&format!("d{i}.example.com"), RecordKind::Ds, &[&long])])
+        .map(|i| {
+            vec![upsert(
+                &format!("d{i}.example.com"),
+                RecordKind::Ds,
+                &[&long],
+            )]
+        })
         .collect();
     let requests: Vec<(usize, &[Change])> = changes
         .iter()
@@ -69,7 +75,11 @@ fn values_and_records_limit_a_call_too() {
         packed.calls.iter().map(Vec::len).collect::<Vec<_>>(),
         [8, 2]
     );
-    let huge = vec![upsert("h.example.com", RecordKind::Ds, &[&"y".repeat(20_000)])];
+    let huge = vec![upsert(
+        "h.example.com",
+        RecordKind::Ds,
+        &[&"y".repeat(20_000)],
+    )];
     let packed = pack(&[(0, huge.as_slice())], &ROUTE53_LIMITS);
     assert_eq!(packed.too_large, [0]);
     assert!(packed.calls.is_empty());
