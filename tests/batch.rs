@@ -6,42 +6,38 @@ mod support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::time::Duration;
-use subdomain_delegation::aws::{SdkConnector, retry_config};
+use subdomain_delegation::aws::SdkConnector;
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
+use support::rig::Rig;
 use support::*;
 use tokio::time::Instant;
 
 const BUDGET: Duration = Duration::from_secs(120);
 
-/// moto behind the fault proxy, the provider over it, and a receiver for the answers.
-struct Rig {
-    w: World,
-    proxy: FaultProxy,
-    receiver: Receiver,
+/// The [`Rig`] (moto behind the fault proxy, a receiver for the answers) and the in-process
+/// provider over it.
+struct Batch {
+    rig: Rig,
     provider: Provider<SdkConnector>,
-    driver: Driver,
 }
 
-impl Rig {
-    async fn new() -> Rig {
-        let w = World::new().await;
-        let proxy = FaultProxy::start(&w.moto.endpoint);
-        let receiver = Receiver::start().await;
-        let provider = Provider::new(
-            SdkConnector::new(sdk_config(&proxy.endpoint).await, retry_config()),
-            test_config(),
-            Responder::new(2, Duration::from_millis(20)),
-        );
-        let driver = Driver::new(CHILD_ACCOUNT, "dev-dns", "Delegation", &receiver);
-        Rig {
-            w,
-            proxy,
-            receiver,
-            provider,
-            driver,
-        }
+impl Deref for Batch {
+    type Target = Rig;
+    fn deref(&self) -> &Rig {
+        &self.rig
+    }
+}
+
+impl Batch {
+    async fn new() -> Batch {
+        let rig = Rig::new().await;
+        let provider = rig
+            .provider(Responder::new(2, Duration::from_millis(20)))
+            .await;
+        Batch { rig, provider }
     }
 
     /// Child zones `<name>` in the child account, and the properties delegating each.
@@ -83,17 +79,6 @@ impl Rig {
             })
             .collect()
     }
-
-    /// Route 53 calls in the parent account since the proxy's log was cleared.
-    async fn parent_calls(&self) -> Vec<String> {
-        self.proxy
-            .log()
-            .await
-            .iter()
-            .filter(|e| e["service"] == "route53" && e["account"] == PARENT_ACCOUNT)
-            .map(|e| e["operation"].as_str().unwrap().to_owned())
-            .collect()
-    }
 }
 
 fn sqs_event(requests: &[Value]) -> Value {
@@ -130,7 +115,7 @@ fn request_id(event: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_plans_every_request_against_one_view_in_one_change_batch() {
-    let rig = Rig::new().await;
+    let rig = Batch::new().await;
     let props = rig.children(&names("a", 10)).await;
     let mut requests: Vec<Value> = props.iter().map(|p| rig.driver.create(p)).collect();
     // The same name twice: the second sees the first and adopts it.
@@ -163,9 +148,8 @@ async fn a_batch_plans_every_request_against_one_view_in_one_change_batch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn creates_and_deletes_of_different_names_share_a_batch_and_redelivery_writes_nothing_new()
-{
-    let rig = Rig::new().await;
+async fn creates_and_deletes_of_different_names_share_a_batch_and_redelivery_writes_nothing_new() {
+    let rig = Batch::new().await;
     let props = rig.children(&names("b", 4)).await;
     let first: Vec<Value> = props[..2].iter().map(|p| rig.driver.create(p)).collect();
     assert!(rig.batch(&first).await.is_empty());
@@ -202,14 +186,17 @@ async fn creates_and_deletes_of_different_names_share_a_batch_and_redelivery_wri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_batch_is_split_by_route53s_limits() {
-    let rig = Rig::new().await;
+    let rig = Batch::new().await;
     let props = rig.children(&names("c", 150)).await;
     let requests: Vec<Value> = props.iter().map(|p| rig.driver.create(p)).collect();
     rig.proxy.reset().await;
     assert!(rig.batch(&requests).await.is_empty());
     let answers = rig.answers();
     assert_eq!(
-        answers.values().filter(|a| a["Status"] == "SUCCESS").count(),
+        answers
+            .values()
+            .filter(|a| a["Status"] == "SUCCESS")
+            .count(),
         150
     );
     assert_eq!(rig.w.delegations().await.len(), 150);
@@ -224,7 +211,7 @@ async fn a_large_batch_is_split_by_route53s_limits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_route53_refuses_is_isolated_and_every_other_request_succeeds() {
-    let rig = Rig::new().await;
+    let rig = Batch::new().await;
     let props = rig.children(&names("d", 10)).await;
     let requests: Vec<Value> = props.iter().map(|p| rig.driver.create(p)).collect();
     rig.proxy.reset().await;
@@ -274,7 +261,7 @@ async fn a_change_route53_refuses_is_isolated_and_every_other_request_succeeds()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_whose_answer_cannot_be_put_is_delivered_again() {
-    let rig = Rig::new().await;
+    let rig = Batch::new().await;
     let props = rig.children(&names("e", 2)).await;
     let broken = Receiver::start().await;
     broken.program(&[500; 10]);

@@ -8,137 +8,34 @@ mod support;
 
 use aws_sdk_route53::types::ChangeAction;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use support::rig::{Rig, ns_record};
 use support::*;
 
-/// One stack's world: moto with `example.com` (parent account) and `dev.example.com` (child
-/// account), records in the parent that belong to others, the proxy and the receiver.
-struct Cfn {
-    w: World,
-    proxy: FaultProxy,
-    receiver: Receiver,
-    env: Vec<(String, String)>,
-    /// The parent zone before any request: every step must leave these alone.
-    baseline: Vec<Rec>,
-}
-
-impl Cfn {
-    async fn new() -> Cfn {
-        let w = World::new().await;
-        // Records of other owners, some sorting right next to the delegated name.
-        w.add_foreign_records(&[
-            ("www.example.com", "A", "192.0.2.10"),
-            ("dev-x.example.com", "TXT", "\"not ours\""),
-            ("ops.example.com", "NS", "ns1.elsewhere.example.net"),
-            ("xdev.example.com", "CNAME", "www.example.com"),
-        ])
-        .await;
-        let baseline = w.parent_records().await;
-        let proxy = FaultProxy::start(&w.moto.endpoint);
-        let receiver = Receiver::start().await;
-        let env = lambda_env(&proxy.endpoint);
-        Cfn {
-            w,
-            proxy,
-            receiver,
-            env,
-            baseline,
-        }
-    }
-
-    fn driver(&self, account: &str, stack: &str) -> Driver {
-        Driver::new(account, stack, "Delegation", &self.receiver)
-    }
-
-    /// Sends one request; checks the process, the answer's echo fields and that exactly this answer
-    /// was PUT once.
-    async fn send(&self, event: &Value) -> Run {
-        self.send_with_timeout(event, 120).await
-    }
-
-    async fn send_with_timeout(&self, event: &Value, timeout: u64) -> Run {
-        let before = self.receiver.puts().len();
-        let run = invoke_packaged(event, &self.env, Some(timeout)).await;
-        run.assert_clean(&format!("{} request", event["RequestType"]));
-        for key in ["RequestId", "StackId", "LogicalResourceId"] {
-            assert_eq!(
-                run.answer[key], event[key],
-                "{key} is echoed: {}",
-                run.answer
-            );
-        }
-        let puts = self.receiver.puts();
-        assert_eq!(puts.len(), before + 1, "one answer PUT per request");
-        assert_eq!(
-            puts[before].json(),
-            run.answer,
-            "the PUT is the printed answer"
-        );
-        assert_eq!(run.summaries().len(), 1, "one summary line:\n{}", run.logs);
-        run
-    }
-
-    async fn ok(&self, event: &Value) -> Run {
-        let run = self.send(event).await;
-        assert_eq!(run.status(), "SUCCESS", "{}\n{}", run.answer, run.logs);
-        run
-    }
-
-    async fn failed(&self, event: &Value, needle: &str) -> Run {
-        let run = self.send(event).await;
-        assert_eq!(run.status(), "FAILED", "{}", run.answer);
-        assert!(
-            run.reason().contains(needle),
-            "the reason {:?} should mention {needle:?}",
-            run.reason()
-        );
-        run
-    }
-
-    /// The NS record delegating `name` to `zone` (in the child account) with `ttl`.
-    async fn ns(&self, child: &aws_sdk_route53::Client, zone: &str, name: &str, ttl: i64) -> Rec {
-        let ns = name_servers(child, zone).await;
-        (format!("{name}."), "NS".into(), ttl, fqdn_sorted(&ns))
-    }
-
-    /// Asserts the parent zone holds exactly the baseline plus `ours`.
-    async fn expect(&self, step: &str, ours: &[Rec]) {
-        let mut want: Vec<Rec> = self.baseline.clone();
-        want.extend(ours.iter().cloned());
-        want.sort();
-        let got = self.w.parent_records().await;
-        if got != want {
-            let got_set: BTreeSet<_> = got.iter().collect();
-            let want_set: BTreeSet<_> = want.iter().collect();
-            panic!(
-                "after {step}: the parent zone differs\n  orphaned or unexpected: {:?}\n  missing or wrongly deleted: {:?}",
-                got_set.difference(&want_set).collect::<Vec<_>>(),
-                want_set.difference(&got_set).collect::<Vec<_>>()
-            );
-        }
-    }
-
-    async fn writes(&self) -> usize {
-        self.proxy
-            .log()
-            .await
-            .iter()
-            .filter(|e| ROUTE53_WRITES.contains(&e["operation"].as_str().unwrap_or("")))
-            .count()
-    }
+/// One stack's world ([`Rig`]): moto with `example.com` (parent account) and `dev.example.com`
+/// (child account), records in the parent that belong to others (in the baseline every step must
+/// leave alone), the proxy and the receiver.
+async fn cfn() -> Rig {
+    let mut rig = Rig::new().await;
+    // Records of other owners, some sorting right next to the delegated name.
+    rig.add_foreign_records(&[
+        ("www.example.com", "A", "192.0.2.10"),
+        ("dev-x.example.com", "TXT", "\"not ours\""),
+        ("ops.example.com", "NS", "ns1.elsewhere.example.net"),
+        ("xdev.example.com", "CNAME", "www.example.com"),
+    ])
+    .await;
+    rig
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_then_delete() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let created = c.ok(&d.create(&props)).await;
     let id = created.physical_id().to_owned();
     assert_eq!(id, format!("{}/dev.example.com", c.w.parent_zone));
-    let dev = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 172800)
-        .await;
+    let dev = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 172800).await;
     c.expect("create", std::slice::from_ref(&dev)).await;
     c.ok(&d.delete(&id, &props)).await;
     c.expect("delete", &[]).await;
@@ -146,8 +43,8 @@ async fn create_then_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_update_in_place_then_delete() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let id = c.ok(&d.create(&props)).await.physical_id().to_owned();
 
@@ -156,9 +53,7 @@ async fn create_update_in_place_then_delete() {
     let updated = c.ok(&d.update(&id, &ttl, &props)).await;
     assert_eq!(updated.physical_id(), id, "same identity: same ID");
     assert_eq!(updated.summaries()[0]["action"], "updated");
-    let dev300 = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 300)
-        .await;
+    let dev300 = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 300).await;
     c.expect("TTL update", std::slice::from_ref(&dev300)).await;
 
     // A property that does not touch Route 53 (the ExternalId) converges without a change.
@@ -175,13 +70,11 @@ async fn create_update_in_place_then_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_with_replacement_then_cleanup_delete_of_the_old_id() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let old_id = c.ok(&d.create(&props)).await.physical_id().to_owned();
-    let dev = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 172800)
-        .await;
+    let dev = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 172800).await;
 
     // The child zone changes to another name: a new identity, a new ID.
     let test_zone = create_zone(&c.w.child, "test.example.com").await;
@@ -190,9 +83,7 @@ async fn update_with_replacement_then_cleanup_delete_of_the_old_id() {
     let replaced = c.ok(&d.update(&old_id, &moved, &props)).await;
     let new_id = replaced.physical_id().to_owned();
     assert_eq!(new_id, format!("{}/test.example.com", c.w.parent_zone));
-    let test = c
-        .ns(&c.w.child, &test_zone, "test.example.com", 172800)
-        .await;
+    let test = ns_record(&c.w.child, &test_zone, "test.example.com", 172800).await;
     // Until cleanup both exist: CloudFormation deletes the old one once the stack is updated.
     c.expect("replacing update", &[dev.clone(), test.clone()])
         .await;
@@ -209,13 +100,11 @@ async fn update_with_replacement_then_cleanup_delete_of_the_old_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_to_another_parent_zone_of_the_same_name_cleans_only_the_old_one() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let old_id = c.ok(&d.create(&props)).await.physical_id().to_owned();
-    let dev = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 172800)
-        .await;
+    let dev = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 172800).await;
 
     let other_parent = create_zone(&c.w.parent, "example.com").await;
     let mut moved = props.clone();
@@ -245,21 +134,23 @@ async fn moving_to_another_parent_zone_of_the_same_name_cleans_only_the_old_one(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_that_fails_then_the_rollback_update() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let id = c.ok(&d.create(&props)).await.physical_id().to_owned();
-    let dev = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 172800)
-        .await;
-    let writes = c.writes().await;
+    let dev = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 172800).await;
+    let writes = c.writes().await.len();
 
     // A bad property: FAILED with the existing ID, nothing written.
     let mut bad = props.clone();
     bad["TTL"] = json!("0");
     let failed = c.failed(&d.update(&id, &bad, &props), "TTL").await;
     assert_eq!(failed.physical_id(), id);
-    assert_eq!(c.writes().await, writes, "a refused update writes nothing");
+    assert_eq!(
+        c.writes().await.len(),
+        writes,
+        "a refused update writes nothing"
+    );
     c.expect("failed update", std::slice::from_ref(&dev)).await;
 
     // UPDATE_ROLLBACK_IN_PROGRESS: an Update back to the old properties, the bad ones as old.
@@ -310,13 +201,11 @@ async fn a_replacing_update_that_wrote_then_failed_leaves_no_orphan() {
     // answers FAILED with the new ID, so that CloudFormation's rollback (an Update back to the
     // old properties, then a cleanup Delete of the ID the failure claimed) leaves no record of
     // the failed update behind.
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let id = c.ok(&d.create(&props)).await.physical_id().to_owned();
-    let dev = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 172800)
-        .await;
+    let dev = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 172800).await;
     let test_zone = create_zone(&c.w.child, "test.example.com").await;
     let mut moved = props.clone();
     moved["ChildHostedZoneId"] = json!(test_zone);
@@ -326,9 +215,7 @@ async fn a_replacing_update_that_wrote_then_failed_leaves_no_orphan() {
             {"operation": "GetChange", "fault": "pending"},
         ]))
         .await;
-    let failed = c
-        .send_with_timeout(&d.update(&id, &moved, &props), 22)
-        .await;
+    let failed = c.invoke(&d.update(&id, &moved, &props), Some(22)).await;
     assert_eq!(failed.status(), "FAILED", "{}", failed.answer);
     c.proxy.reset().await;
     let claimed = failed.physical_id().to_owned();
@@ -354,8 +241,8 @@ async fn a_replacing_update_that_wrote_then_failed_leaves_no_orphan() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_fails_then_the_rollback_delete() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let mut props = c.w.props();
     props["DelegatedName"] = json!("prod.example.com");
     let event = d.create(&props);
@@ -366,7 +253,7 @@ async fn a_create_that_fails_then_the_rollback_delete() {
         format!("failed-create:{}", event["RequestId"].as_str().unwrap())
     );
     c.ok(&d.delete(&marker, &props)).await;
-    assert_eq!(c.writes().await, 0);
+    assert_eq!(c.writes().await.len(), 0);
     c.expect("rollback delete", &[]).await;
 
     // A Create refused because someone else delegates the name already: their record survives
@@ -399,8 +286,8 @@ async fn a_create_that_fails_then_the_rollback_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stack_deleted_while_the_child_zone_is_already_gone() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let id = c.ok(&d.create(&props)).await.physical_id().to_owned();
     c.w.child
@@ -415,8 +302,8 @@ async fn stack_deleted_while_the_child_zone_is_already_gone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_someone_else_took_over_is_left_on_delete() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let id = c.ok(&d.create(&props)).await.physical_id().to_owned();
     change_record(
@@ -446,17 +333,15 @@ async fn a_record_someone_else_took_over_is_left_on_delete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_with_an_id_cloudformation_made_up_after_a_cancelled_create() {
-    let c = Cfn::new().await;
+    let c = cfn().await;
     // Another stack owns dev.example.com: the made-up ID must not lead anywhere near it.
-    let owner = c.driver(CHILD_ACCOUNT, "owner");
+    let owner = c.driver_for(CHILD_ACCOUNT, "owner", "Delegation");
     let props = c.w.props();
     c.ok(&owner.create(&props)).await;
-    let dev = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 172800)
-        .await;
-    let writes = c.writes().await;
+    let dev = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 172800).await;
+    let writes = c.writes().await.len();
 
-    let d = c.driver(CHILD_ACCOUNT, "cancelled");
+    let d = c.driver_for(CHILD_ACCOUNT, "cancelled", "Delegation");
     for made_up in [
         "cancelled-Delegation-1XK2Q7J3ABCDE",
         "Delegation",
@@ -468,7 +353,7 @@ async fn a_delete_with_an_id_cloudformation_made_up_after_a_cancelled_create() {
         assert_eq!(run.physical_id(), made_up);
     }
     assert_eq!(
-        c.writes().await,
+        c.writes().await.len(),
         writes,
         "no Route 53 change for a made-up ID"
     );
@@ -478,8 +363,8 @@ async fn a_delete_with_an_id_cloudformation_made_up_after_a_cancelled_create() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_request_delivered_twice() {
-    let c = Cfn::new().await;
-    let d = c.driver(CHILD_ACCOUNT, "dev-dns");
+    let c = cfn().await;
+    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
     let props = c.w.props();
     let create = d.create(&props);
     let first = c.ok(&create).await;
@@ -487,9 +372,7 @@ async fn the_same_request_delivered_twice() {
     assert_eq!(first.physical_id(), second.physical_id());
     assert_eq!(first.answer["Data"], second.answer["Data"]);
     let id = first.physical_id().to_owned();
-    let dev = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 172800)
-        .await;
+    let dev = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 172800).await;
     c.expect("create twice", std::slice::from_ref(&dev)).await;
 
     let mut ttl = props.clone();
@@ -497,9 +380,7 @@ async fn the_same_request_delivered_twice() {
     let update = d.update(&id, &ttl, &props);
     assert_eq!(c.ok(&update).await.physical_id(), id);
     assert_eq!(c.ok(&update).await.physical_id(), id);
-    let dev600 = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 600)
-        .await;
+    let dev600 = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 600).await;
     c.expect("update twice", std::slice::from_ref(&dev600))
         .await;
 
@@ -521,7 +402,7 @@ async fn the_same_request_delivered_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_stacks_delegate_different_names_into_one_parent_at_the_same_time() {
-    let c = Cfn::new().await;
+    let c = cfn().await;
     // The second stack lives in a third account with its own child zone.
     let other = c.w.moto.route53(OTHER_ACCOUNT).await;
     let qa_zone = create_zone(&other, "qa.example.com").await;
@@ -532,8 +413,8 @@ async fn two_stacks_delegate_different_names_into_one_parent_at_the_same_time() 
         "ChildRoleArn": role_arn(OTHER_ACCOUNT),
         "TTL": "3600",
     });
-    let dev_stack = c.driver(CHILD_ACCOUNT, "dev-dns");
-    let qa_stack = c.driver(OTHER_ACCOUNT, "qa-dns");
+    let dev_stack = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
+    let qa_stack = c.driver_for(OTHER_ACCOUNT, "qa-dns", "Delegation");
 
     let both = |a: Value, b: Value| {
         let x = invoke_packaged(&a, &c.env, Some(120));
@@ -548,10 +429,8 @@ async fn two_stacks_delegate_different_names_into_one_parent_at_the_same_time() 
         run.assert_clean("concurrent create");
         assert_eq!(run.status(), "SUCCESS", "{}", run.logs);
     }
-    let dev_rec = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 172800)
-        .await;
-    let qa_rec = c.ns(&other, &qa_zone, "qa.example.com", 3600).await;
+    let dev_rec = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 172800).await;
+    let qa_rec = ns_record(&other, &qa_zone, "qa.example.com", 3600).await;
     c.expect("two creates at once", &[dev_rec.clone(), qa_rec.clone()])
         .await;
 
@@ -564,9 +443,7 @@ async fn two_stacks_delegate_different_names_into_one_parent_at_the_same_time() 
     )
     .await;
     assert_eq!((upd.status(), del.status()), ("SUCCESS", "SUCCESS"));
-    let dev900 = c
-        .ns(&c.w.child, &c.w.child_zone, "dev.example.com", 900)
-        .await;
+    let dev900 = ns_record(&c.w.child, &c.w.child_zone, "dev.example.com", 900).await;
     c.expect("update and delete at once", std::slice::from_ref(&dev900))
         .await;
 

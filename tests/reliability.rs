@@ -8,72 +8,9 @@ mod support;
 
 use serde_json::{Value, json};
 use std::time::Duration;
+use support::rig::{Rig, faults_of};
 use support::*;
 use tokio::time::Instant;
-
-/// moto behind the fault proxy, a receiver for the answers, and the binary's environment.
-struct Rig {
-    w: World,
-    proxy: FaultProxy,
-    receiver: Receiver,
-    env: Vec<(String, String)>,
-    driver: Driver,
-}
-
-impl Rig {
-    async fn new() -> Rig {
-        Self::with_proxy_args(&[]).await
-    }
-
-    async fn with_proxy_args(args: &[&str]) -> Rig {
-        let w = World::new().await;
-        let proxy = FaultProxy::start_with(&w.moto.endpoint, args);
-        let receiver = Receiver::start().await;
-        let env = lambda_env(&proxy.endpoint);
-        let driver = Driver::new(CHILD_ACCOUNT, "dev-dns", "Delegation", &receiver);
-        Rig {
-            w,
-            proxy,
-            receiver,
-            env,
-            driver,
-        }
-    }
-
-    async fn invoke(&self, event: &Value, timeout: Option<u64>) -> Run {
-        let run = invoke_packaged(event, &self.env, timeout).await;
-        run.assert_clean("invoke");
-        assert_eq!(
-            run.summaries().len(),
-            1,
-            "one summary line per request:\n{}",
-            run.logs
-        );
-        run
-    }
-
-    /// The NS record the child zone's delegation should be, as `records()` shows it.
-    async fn expected_ns(&self, name: &str, ttl: i64) -> Rec {
-        let ns = name_servers(&self.w.child, &self.w.child_zone).await;
-        (format!("{name}."), "NS".into(), ttl, fqdn_sorted(&ns))
-    }
-
-    async fn writes(&self) -> Vec<Value> {
-        self.proxy
-            .log()
-            .await
-            .into_iter()
-            .filter(|e| ROUTE53_WRITES.contains(&e["operation"].as_str().unwrap_or("")))
-            .collect()
-    }
-}
-
-fn faults_of(log: &[Value], operation: &str) -> Vec<Value> {
-    log.iter()
-        .filter(|e| e["operation"] == operation)
-        .map(|e| e["fault"].clone())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_and_prior_request_not_complete_are_ridden_out() {
@@ -399,9 +336,7 @@ async fn a_change_that_never_syncs_fails_with_the_real_id_and_the_rollback_clean
 async fn the_response_url_failing_twice_with_5xx_still_gets_the_answer() {
     let rig = Rig::new().await;
     rig.receiver.program(&[500, 503]);
-    let run = rig
-        .invoke(&rig.driver.create(&rig.w.props()), Some(60))
-        .await;
+    let run = rig.run(&rig.driver.create(&rig.w.props()), Some(60)).await;
     assert_eq!(run.status(), "SUCCESS", "{}", run.logs);
     let puts = rig.receiver.puts();
     assert_eq!(puts.len(), 3, "two 5xx, then delivered");
@@ -418,9 +353,7 @@ async fn the_response_url_failing_twice_with_5xx_still_gets_the_answer() {
 async fn a_4xx_from_the_response_url_is_final_and_logged() {
     let rig = Rig::new().await;
     rig.receiver.program(&[403]);
-    let run = rig
-        .invoke(&rig.driver.create(&rig.w.props()), Some(60))
-        .await;
+    let run = rig.run(&rig.driver.create(&rig.w.props()), Some(60)).await;
     assert_eq!(rig.receiver.puts().len(), 1, "a 4xx is not retried");
     let summary = &run.summaries()[0];
     assert!(

@@ -153,6 +153,7 @@ pub fn test_config() -> Config {
         route53_requests_per_second:
             subdomain_delegation::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
         max_changes_per_batch: subdomain_delegation::config::DEFAULT_MAX_CHANGES_PER_BATCH,
+        resource_types: vec!["Custom::SubdomainDelegation".into()],
     }
 }
 
@@ -608,7 +609,9 @@ impl World {
     }
 }
 
+pub mod memory;
 // The packaged binary and the fault proxy (reliability tests).
 pub mod packaged;
+pub mod rig;
 #[allow(unused_imports)]
 pub use packaged::*;

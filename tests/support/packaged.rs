@@ -296,6 +296,12 @@ impl FaultProxy {
         }
     }
 
+    /// Replaces the fake CloudFormation's stack table (a JSON list), see the proxy's documentation.
+    pub async fn stacks(&self, table: Value) {
+        self.admin(reqwest::Method::POST, "stacks", Some(table))
+            .await;
+    }
+
     pub async fn reset(&self) {
         self.admin(reqwest::Method::POST, "reset", None).await;
     }

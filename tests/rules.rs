@@ -1,0 +1,1093 @@
+//! The handler rules (docs/design.md, "Lifecycle" and "Who may ask"), each run through the real
+//! CloudFormation runner over the in-memory AWS of `support::memory`, with request verification
+//! on: every test takes a few milliseconds and needs no emulator.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+use std::time::Duration;
+use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::cfn::runner::Provider;
+use subdomain_delegation::config::Config;
+use subdomain_delegation::domain::authority::Policy;
+use subdomain_delegation::domain::guardrail::ChangeRefusal;
+use subdomain_delegation::ports::AdapterError;
+use support::memory::{Memory, Op};
+use support::{
+    CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
+    role_arn, test_config,
+};
+use tokio::time::Instant;
+
+/// The provider's own account, which holds the parent zone (the DNS account).
+const DNS: &str = PARENT_ACCOUNT;
+const CHILD: &str = CHILD_ACCOUNT;
+const OTHER: &str = OTHER_ACCOUNT;
+const EXTERNAL_ID: &str = "delegation-ext-id";
+const CUSTOM: &str = "Custom::SubdomainDelegation";
+/// Account 222222222222 is allotted dev.example.com; every account its own `{account}` names.
+const POLICY: &str = r#"{"allow":[{"accounts":["222222222222"],"names":["dev.example.com"]},
+  {"accounts":["*"],"names":["{account}.accounts.example.com","*.{account}.accounts.example.com"]}]}"#;
+const DS_A: &str = "12345 13 2 4B7E3A2C1D0F9E8D7C6B5A49382716050F1E2D3C4B5A69788796A5B4C3D2E1F0";
+const DS_B: &str = "54321 13 2 0F1E2D3C4B5A69788796A5B4C3D2E1F04B7E3A2C1D0F9E8D7C6B5A4938271605";
+
+/// One responder for all tests: building its HTTP client (TLS roots) takes longer than a test.
+/// The receiver closes every connection, so nothing pooled outlives a test's runtime.
+fn responder() -> Responder {
+    static SHARED: OnceLock<Responder> = OnceLock::new();
+    SHARED
+        .get_or_init(|| Responder::new(2, Duration::from_millis(10)))
+        .clone()
+}
+
+fn config(policy: Option<&str>) -> Config {
+    Config {
+        policy: policy.map(|p| Policy::parse(p).unwrap()),
+        skip_request_verification: false,
+        ..test_config()
+    }
+}
+
+/// `example.com` in the DNS account, `dev.example.com` in the child account, reader roles in the
+/// child and the other account, and a stack `dev-dns` in the child account.
+struct Fx {
+    aws: Memory,
+    provider: Provider<Memory>,
+    receiver: Receiver,
+    parent: String,
+    child: String,
+    driver: Driver,
+}
+
+async fn fixture() -> Fx {
+    fixture_with(config(Some(TEST_POLICY))).await
+}
+
+async fn fixture_with(config: Config) -> Fx {
+    let aws = Memory::new(DNS);
+    let parent = aws.add_zone(DNS, "example.com");
+    let child = aws.add_zone(CHILD, "dev.example.com");
+    for account in [CHILD, OTHER] {
+        aws.allow_role(&role_arn(account), Some(EXTERNAL_ID));
+    }
+    let receiver = Receiver::start().await;
+    let provider = Provider::new(aws.clone(), config, responder());
+    let driver = Driver::new(CHILD, "dev-dns", "Delegation", &receiver);
+    Fx {
+        aws,
+        provider,
+        receiver,
+        parent,
+        child,
+        driver,
+    }
+}
+
+impl Fx {
+    /// The usual properties: the child zone read through the child account's reader role.
+    fn props(&self) -> Value {
+        self.props_for(&self.child, CHILD)
+    }
+
+    fn props_for(&self, zone: &str, account: &str) -> Value {
+        json!({
+            "ParentHostedZoneId": self.parent,
+            "ChildHostedZoneId": zone,
+            "ChildRoleArn": role_arn(account),
+            "ChildExternalId": EXTERNAL_ID,
+        })
+    }
+
+    fn id(&self, name: &str) -> String {
+        format!("{}/{name}", self.parent)
+    }
+
+    /// The NS record set a delegation of `name` to `zone` writes.
+    fn ns(&self, name: &str, zone: &str, ttl: i64) -> Rec {
+        let values = fqdn_sorted(&self.aws.name_servers(zone));
+        (format!("{name}."), "NS".into(), ttl, values)
+    }
+
+    fn delegations(&self) -> Vec<Rec> {
+        self.aws.below_apex(&self.parent)
+    }
+
+    /// Hands the event to the provider as is (a forgery, or CloudFormation mid-cleanup); returns
+    /// the answer, checking it is the one body PUT to the receiver.
+    async fn invoke(&self, event: Value) -> Value {
+        let sent = self.receiver.puts().len();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let body = self
+            .provider
+            .handle(event, deadline, "test-log-stream")
+            .await;
+        let answer: Value = serde_json::from_slice(&body.expect("an answer")).unwrap();
+        let puts = self.receiver.puts();
+        assert_eq!(puts.len(), sent + 1, "one PUT per request");
+        assert_eq!(puts[sent].json(), answer);
+        answer
+    }
+
+    /// What CloudFormation does: shows the resource in progress (with an event), sends the
+    /// request, and records a successful Create's or Update's new state.
+    async fn send(&self, event: Value) -> Value {
+        let stack = event["StackId"].as_str().unwrap().to_owned();
+        let logical = event["LogicalResourceId"].as_str().unwrap().to_owned();
+        let rtype = event["ResourceType"].as_str().unwrap().to_owned();
+        let kind = event["RequestType"].as_str().unwrap().to_uppercase();
+        let physical = event["PhysicalResourceId"].as_str().map(str::to_owned);
+        let status = format!("{kind}_IN_PROGRESS");
+        let (aws, physical) = (&self.aws, physical.as_deref());
+        aws.set_resource(&stack, &logical, &status, physical, &rtype);
+        aws.push_event(&stack, &logical, physical, &rtype, &status);
+        let answer = self.invoke(event).await;
+        if answer["Status"] == "SUCCESS" && kind != "DELETE" {
+            let done = format!("{kind}_COMPLETE");
+            let id = answer["PhysicalResourceId"].as_str();
+            aws.set_resource(&stack, &logical, &done, id, &rtype);
+            aws.push_event(&stack, &logical, id, &rtype, &done);
+        }
+        answer
+    }
+
+    /// A Create through CloudFormation that must succeed; returns the ID.
+    async fn create(&self, props: &Value) -> String {
+        let answer = self.send(self.driver.create(props)).await;
+        assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+        answer["PhysicalResourceId"].as_str().unwrap().to_owned()
+    }
+
+    fn changes(&self) -> usize {
+        self.aws.count(Op::ChangeResourceRecordSets, DNS)
+    }
+}
+
+fn reason(answer: &Value) -> &str {
+    answer["Reason"].as_str().unwrap_or_default()
+}
+
+/// FAILED, with a Reason in the documented shape that contains `needle`.
+fn assert_failed(answer: &Value, needle: &str) {
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    let reason = reason(answer);
+    let kinds = ["Create", "Update", "Delete"];
+    let shaped = kinds.map(|k| format!("{k} failed: "));
+    assert!(shaped.iter().any(|p| reason.starts_with(p)), "{reason}");
+    assert!(reason.contains(needle), "{reason:?} lacks {needle:?}");
+    assert!(
+        reason.ends_with(". Log stream: test-log-stream"),
+        "{reason}"
+    );
+    assert!(answer.get("Data").is_none(), "{answer}");
+}
+
+fn marker(event: &Value) -> String {
+    format!("failed-create:{}", event["RequestId"].as_str().unwrap())
+}
+
+fn refusal(message: &str) -> AdapterError {
+    AdapterError::Refused(ChangeRefusal::from_message(message.to_owned()))
+}
+
+// Create.
+
+#[tokio::test]
+async fn create_writes_ns_with_the_child_name_servers() {
+    let fx = fixture().await;
+    let apex = fx.aws.records(&fx.parent);
+    let answer = fx.send(fx.driver.create(&fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], fx.id("dev.example.com"));
+    assert!(answer.get("Reason").is_none(), "{answer}");
+    let ns = fx.aws.name_servers(&fx.child);
+    assert_ne!(ns, fx.aws.name_servers(&fx.parent), "zones have their own");
+    assert_eq!(
+        answer["Data"],
+        json!({
+            "DelegatedName": "dev.example.com",
+            "NameServers": ns.join(","),
+            "ParentHostedZoneId": fx.parent,
+            "ChildHostedZoneId": fx.child,
+            "TTL": "172800",
+            "ChangeId": "C000001MEMORY",
+            "DsRecord": "",
+        })
+    );
+    assert_eq!(
+        fx.delegations(),
+        [fx.ns("dev.example.com", &fx.child, 172_800)]
+    );
+    let mut expected = apex;
+    expected.insert(0, fx.ns("dev.example.com", &fx.child, 172_800));
+    expected.sort();
+    assert_eq!(
+        fx.aws.records(&fx.parent),
+        expected,
+        "the apex is untouched"
+    );
+    assert_eq!(fx.changes(), 1);
+    assert_eq!(
+        fx.aws.count(Op::GetHostedZone, CHILD),
+        1,
+        "read as the child"
+    );
+    assert_eq!(fx.aws.count(Op::GetChange, DNS), 1, "INSYNC awaited");
+}
+
+#[tokio::test]
+async fn the_parent_by_name_is_the_one_public_zone_of_that_name() {
+    let fx = fixture().await;
+    fx.aws.add_private_zone(DNS, "example.com");
+    let mut props = fx.props();
+    props.as_object_mut().unwrap().remove("ParentHostedZoneId");
+    props["ParentHostedZoneName"] = json!("Example.COM.");
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], fx.id("dev.example.com"));
+
+    let second = fx.aws.add_zone(DNS, "example.com");
+    let event = fx.driver.create(&props);
+    let answer = fx.send(event.clone()).await;
+    assert_failed(&answer, "2 public hosted zones are named example.com");
+    assert!(reason(&answer).contains(&second), "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.changes(), 1, "only the first Create wrote");
+    assert!(fx.aws.below_apex(&second).is_empty());
+}
+
+#[tokio::test]
+async fn an_identical_record_is_adopted() {
+    let fx = fixture().await;
+    let ns = fx.aws.name_servers(&fx.child);
+    let mut hand_made: Vec<String> = ns.iter().rev().map(|n| n.to_uppercase()).collect();
+    hand_made[0].push('.');
+    let values: Vec<&str> = hand_made.iter().map(String::as_str).collect();
+    fx.aws
+        .put_record(&fx.parent, "dev.example.com", "NS", 300, &values);
+    let answer = fx.send(fx.driver.create(&fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], fx.id("dev.example.com"));
+    assert_eq!(answer["Data"]["NameServers"], ns.join(","));
+    assert_eq!(
+        fx.delegations(),
+        [fx.ns("dev.example.com", &fx.child, 172_800)],
+        "adopted and converged to the desired TTL"
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_create_gives_the_same_answer() {
+    let fx = fixture().await;
+    let event = fx.driver.create(&fx.props());
+    let mut first = fx.send(event.clone()).await;
+    let mut second = fx.send(event).await;
+    assert_eq!(second["Status"], "SUCCESS", "{second}");
+    // Route 53 gives every batch its own change ID, an identical UPSERT too.
+    assert_eq!(first["Data"]["ChangeId"], "C000001MEMORY");
+    assert_eq!(second["Data"]["ChangeId"], "C000002MEMORY");
+    first["Data"]["ChangeId"].take();
+    second["Data"]["ChangeId"].take();
+    assert_eq!(first, second);
+    assert_eq!(
+        fx.delegations(),
+        [fx.ns("dev.example.com", &fx.child, 172_800)]
+    );
+}
+
+#[tokio::test]
+async fn another_delegation_at_the_name_fails_and_is_left_untouched() {
+    let fx = fixture().await;
+    fx.aws.put_record(
+        &fx.parent,
+        "dev.example.com",
+        "NS",
+        300,
+        &["ns1.elsewhere.org."],
+    );
+    let before = fx.aws.records(&fx.parent);
+    let event = fx.driver.create(&fx.props());
+    let answer = fx.send(event.clone()).await;
+    assert_failed(
+        &answer,
+        "the parent zone already has NS records at dev.example.com with other values (ns1.elsewhere.org.); it was left untouched. Remove them, or set OnConflict to replace",
+    );
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.aws.records(&fx.parent), before);
+    assert_eq!(fx.changes(), 0);
+}
+
+#[tokio::test]
+async fn on_conflict_replace_overwrites_another_delegation() {
+    let fx = fixture().await;
+    fx.aws.put_record(
+        &fx.parent,
+        "dev.example.com",
+        "NS",
+        300,
+        &["ns1.elsewhere.org."],
+    );
+    let mut props = fx.props();
+    props["OnConflict"] = json!("replace");
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], fx.id("dev.example.com"));
+    assert_eq!(
+        fx.delegations(),
+        [fx.ns("dev.example.com", &fx.child, 172_800)]
+    );
+    assert_eq!(fx.changes(), 1);
+}
+
+#[tokio::test]
+async fn records_the_delegation_would_hide_are_refused_unless_allowed() {
+    let fx = fixture().await;
+    fx.aws
+        .put_record(&fx.parent, "www.dev.example.com", "A", 300, &["192.0.2.1"]);
+    fx.aws
+        .put_record(&fx.parent, "dev.example.com", "TXT", 300, &["\"v=1\""]);
+    let before = fx.aws.records(&fx.parent);
+    let answer = fx.send(fx.driver.create(&fx.props())).await;
+    assert_failed(
+        &answer,
+        "the parent zone holds records at or below dev.example.com that the delegation would hide: ",
+    );
+    assert!(
+        reason(&answer).contains("www.dev.example.com A"),
+        "{answer}"
+    );
+    assert!(reason(&answer).contains("dev.example.com TXT"), "{answer}");
+    assert!(
+        reason(&answer).contains("or set AllowOccludedRecords to true"),
+        "{answer}"
+    );
+    assert_eq!(fx.aws.records(&fx.parent), before);
+    assert_eq!(fx.changes(), 0);
+
+    let mut props = fx.props();
+    props["AllowOccludedRecords"] = json!("true");
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    let mut expected = before;
+    expected.push(fx.ns("dev.example.com", &fx.child, 172_800));
+    expected.sort();
+    assert_eq!(fx.aws.records(&fx.parent), expected, "written beside them");
+}
+
+/// A Create for a child zone named `name` in the child account, with a policy that allots the
+/// child account every name: only the name rules can refuse it.
+async fn create_for_child_named(name: &str) -> (Fx, Value, Value) {
+    let permissive = r#"{"allow":[{"accounts":["*"],"names":["example.com","*.example.com","badexample.com"]}]}"#;
+    let fx = fixture_with(config(Some(permissive))).await;
+    let zone = fx.aws.add_zone(CHILD, name);
+    let event = fx.driver.create(&fx.props_for(&zone, CHILD));
+    let answer = fx.send(event.clone()).await;
+    (fx, event, answer)
+}
+
+#[tokio::test]
+async fn the_parent_apex_is_never_delegated() {
+    let (fx, event, answer) = create_for_child_named("example.com").await;
+    assert_failed(
+        &answer,
+        "the delegated name example.com is the parent zone's own name; the provider never touches a zone apex",
+    );
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.aws.count(Op::ListResourceRecordSets, DNS), 0);
+    assert_eq!(fx.changes(), 0);
+}
+
+#[tokio::test]
+async fn a_name_not_below_the_parent_by_labels_is_refused() {
+    let (fx, event, answer) = create_for_child_named("badexample.com").await;
+    assert_failed(
+        &answer,
+        "the delegated name badexample.com is not below the parent zone example.com",
+    );
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.aws.count(Op::ListResourceRecordSets, DNS), 0);
+    assert_eq!(fx.changes(), 0);
+}
+
+#[tokio::test]
+async fn private_zones_are_refused_on_either_side() {
+    let fx = fixture().await;
+    let private_child = fx.aws.add_private_zone(CHILD, "intra.example.com");
+    let answer = fx
+        .send(fx.driver.create(&fx.props_for(&private_child, CHILD)))
+        .await;
+    assert_failed(
+        &answer,
+        &format!(
+            "the child zone {private_child} (intra.example.com) is a private hosted zone; delegate to a public hosted zone"
+        ),
+    );
+    let private_parent = fx.aws.add_private_zone(DNS, "example.com");
+    let mut props = fx.props();
+    props["ParentHostedZoneId"] = json!(private_parent);
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_failed(
+        &answer,
+        &format!(
+            "the parent zone {private_parent} (example.com) is a private hosted zone; delegations need a public parent zone"
+        ),
+    );
+    assert_eq!(fx.changes(), 0);
+    assert!(fx.delegations().is_empty());
+}
+
+// Delete.
+
+#[tokio::test]
+async fn delete_removes_the_record_with_its_live_ttl() {
+    let fx = fixture().await;
+    let apex = fx.aws.records(&fx.parent);
+    let id = fx.create(&fx.props()).await;
+    let ns = fx.aws.name_servers(&fx.child);
+    let values: Vec<&str> = ns.iter().map(String::as_str).collect();
+    fx.aws
+        .put_record(&fx.parent, "dev.example.com", "NS", 60, &values);
+    fx.aws.clear_calls();
+    let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], id);
+    assert!(answer.get("Data").is_none(), "{answer}");
+    assert_eq!(fx.aws.records(&fx.parent), apex, "only the apex is left");
+    assert_eq!(fx.changes(), 1);
+}
+
+#[tokio::test]
+async fn a_foreign_record_is_left_in_place_on_delete() {
+    let fx = fixture().await;
+    fx.aws.put_record(
+        &fx.parent,
+        "dev.example.com",
+        "NS",
+        300,
+        &["ns1.elsewhere.org."],
+    );
+    let before = fx.aws.records(&fx.parent);
+    let id = fx.id("dev.example.com");
+    let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], id);
+    assert_eq!(fx.aws.records(&fx.parent), before);
+    assert_eq!(fx.changes(), 0);
+}
+
+#[tokio::test]
+async fn deleting_an_id_never_written_makes_no_call() {
+    let fx = fixture().await;
+    for id in [
+        "failed-create:5b0c7e2a-1111-4222-a333-444455556666",
+        "dev-dns-Delegation-1A2B3C4D5E6F",
+        "Z001MEMORY/Dev.Example.com.",
+    ] {
+        let answer = fx.send(fx.driver.delete(id, &json!({}))).await;
+        assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+        assert_eq!(answer["PhysicalResourceId"], id);
+    }
+    assert_eq!(fx.aws.calls(), [], "no AWS call at all");
+}
+
+#[tokio::test]
+async fn deleting_an_absent_record_succeeds() {
+    let fx = fixture().await;
+    let id = fx.id("dev.example.com");
+    let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], id);
+    assert_eq!(fx.aws.count(Op::ListResourceRecordSets, DNS), 1);
+    assert_eq!(fx.changes(), 0);
+
+    // A parent zone that is gone: nothing to delete either.
+    let gone = "ZGONE/dev.example.com";
+    let answer = fx.send(fx.driver.delete(gone, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], gone);
+    assert_eq!(fx.changes(), 0);
+}
+
+#[tokio::test]
+async fn a_delete_racing_a_hand_edit_reads_again_and_deletes() {
+    let fx = fixture().await;
+    let id = fx.create(&fx.props()).await;
+    let ns = fx.aws.name_servers(&fx.child);
+    let values: Vec<&str> = ns.iter().map(String::as_str).collect();
+    // Between the provider's read and its DELETE, someone lowers the TTL.
+    fx.aws
+        .edit_before_next_change(&fx.parent, "dev.example.com", "NS", 60, &values);
+    fx.aws.clear_calls();
+    let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(fx.changes(), 2, "the stale DELETE, then the re-planned one");
+    assert_eq!(fx.aws.count(Op::ListResourceRecordSets, DNS), 2);
+    assert!(fx.delegations().is_empty());
+}
+
+#[tokio::test]
+async fn a_delete_that_keeps_conflicting_fails_after_three_attempts() {
+    let fx = fixture().await;
+    let id = fx.create(&fx.props()).await;
+    let stale = "ChangeResourceRecordSets: InvalidChangeBatch: [Tried to delete resource record set [name='dev.example.com.', type='NS'] but the values provided do not match the current values]";
+    fx.aws.fail_next(
+        Op::ChangeResourceRecordSets,
+        DNS,
+        3,
+        AdapterError::Conflict(stale.into()),
+    );
+    fx.aws.clear_calls();
+    let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
+    assert_failed(&answer, "values provided do not match the current values");
+    assert!(reason(&answer).starts_with("Delete failed: "), "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], id);
+    assert_eq!(fx.changes(), 3);
+    assert_eq!(fx.aws.count(Op::ListResourceRecordSets, DNS), 3);
+    assert_eq!(
+        fx.delegations(),
+        [fx.ns("dev.example.com", &fx.child, 172_800)]
+    );
+}
+
+// Update.
+
+#[tokio::test]
+async fn an_update_of_the_same_identity_converges_in_place() {
+    let fx = fixture().await;
+    let id = fx.create(&fx.props()).await;
+    let mut props = fx.props();
+    props["TTL"] = json!("300");
+    let answer = fx.send(fx.driver.update(&id, &props, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], id);
+    assert_eq!(answer["Data"]["TTL"], "300");
+    assert_eq!(fx.delegations(), [fx.ns("dev.example.com", &fx.child, 300)]);
+}
+
+/// A second child zone, `test.example.com`, and the properties that move the delegation to it.
+fn moved(fx: &Fx) -> (String, Value) {
+    let zone = fx.aws.add_zone(CHILD, "test.example.com");
+    let props = fx.props_for(&zone, CHILD);
+    (zone, props)
+}
+
+#[tokio::test]
+async fn a_replacing_update_answers_the_new_id_and_cleanup_deletes_the_old() {
+    let fx = fixture().await;
+    let old_id = fx.create(&fx.props()).await;
+    let (test_zone, new_props) = moved(&fx);
+    let answer = fx
+        .send(fx.driver.update(&old_id, &new_props, &fx.props()))
+        .await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    let new_id = fx.id("test.example.com");
+    assert_eq!(answer["PhysicalResourceId"], new_id);
+    let both = vec![
+        fx.ns("dev.example.com", &fx.child, 172_800),
+        fx.ns("test.example.com", &test_zone, 172_800),
+    ];
+    assert_eq!(fx.delegations(), both, "both until the cleanup");
+
+    // CloudFormation's cleanup: the resource shows the new ID, the stack is cleaning up, and
+    // the events (newest first, 2 to a page, others' newer) show the old ID on this resource.
+    let stack = &fx.driver.stack_id;
+    fx.aws
+        .set_stack_status(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
+    fx.aws.push_event(
+        stack,
+        "Delegation",
+        Some(&old_id),
+        CUSTOM,
+        "DELETE_IN_PROGRESS",
+    );
+    for n in 0..5 {
+        let bucket = format!("bucket-{n}");
+        let status = "DELETE_COMPLETE";
+        fx.aws
+            .push_event(stack, "Bucket", Some(&bucket), "AWS::S3::Bucket", status);
+    }
+    fx.aws.set_event_page_size(2);
+    fx.aws.clear_calls();
+    let answer = fx.invoke(fx.driver.delete(&old_id, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], old_id);
+    assert_eq!(fx.aws.count(Op::DescribeStacks, CHILD), 1);
+    assert_eq!(fx.aws.count(Op::DescribeStackEvents, CHILD), 3);
+    assert_eq!(fx.delegations(), both[1..]);
+}
+
+#[tokio::test]
+async fn a_cleanup_delete_needs_the_cleanup_status_and_the_id_in_the_events() {
+    let fx = fixture().await;
+    let old_id = fx.create(&fx.props()).await;
+    let (_, new_props) = moved(&fx);
+    let answer = fx
+        .send(fx.driver.update(&old_id, &new_props, &fx.props()))
+        .await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    let before = fx.aws.records(&fx.parent);
+    let stack = &fx.driver.stack_id;
+    fx.aws.set_stack_status(stack, "UPDATE_COMPLETE");
+    fx.aws.clear_calls();
+    let answer = fx.invoke(fx.driver.delete(&old_id, &fx.props())).await;
+    assert_failed(
+        &answer,
+        "Delegation's current PhysicalResourceId is another one and the stack is UPDATE_COMPLETE, not cleaning up after a replacement",
+    );
+
+    // Cleaning up, but the resource never carried this ID.
+    fx.aws
+        .set_stack_status(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
+    let never = fx.id("www.example.com");
+    let answer = fx.invoke(fx.driver.delete(&never, &fx.props())).await;
+    assert_failed(
+        &answer,
+        "the stack's events never show the request's PhysicalResourceId on Delegation",
+    );
+    assert_eq!(answer["PhysicalResourceId"], never);
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+    assert_eq!(fx.aws.records(&fx.parent), before);
+}
+
+#[tokio::test]
+async fn a_replacing_update_whose_insync_wait_fails_answers_the_new_id() {
+    let fx = fixture().await;
+    let old_id = fx.create(&fx.props()).await;
+    let (test_zone, new_props) = moved(&fx);
+    let lost = AdapterError::Other("waiting for change C000002MEMORY: connection reset".into());
+    fx.aws.fail_next(Op::GetChange, DNS, 1, lost);
+    let answer = fx
+        .send(fx.driver.update(&old_id, &new_props, &fx.props()))
+        .await;
+    assert_failed(
+        &answer,
+        "Update failed: waiting for change C000002MEMORY: connection reset",
+    );
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        fx.id("test.example.com"),
+        "the rollback's cleanup must delete the new record"
+    );
+    assert!(
+        fx.delegations()
+            .contains(&fx.ns("test.example.com", &test_zone, 172_800))
+    );
+}
+
+#[tokio::test]
+async fn a_replacing_update_whose_write_times_out_answers_the_new_id() {
+    let fx = fixture().await;
+    let old_id = fx.create(&fx.props()).await;
+    let (test_zone, new_props) = moved(&fx);
+    let timeout = AdapterError::Other("ChangeResourceRecordSets: operation timed out".into());
+    fx.aws
+        .fail_next_after_effect(Op::ChangeResourceRecordSets, DNS, 1, timeout);
+    let answer = fx
+        .send(fx.driver.update(&old_id, &new_props, &fx.props()))
+        .await;
+    assert_failed(&answer, "operation timed out");
+    assert_eq!(answer["PhysicalResourceId"], fx.id("test.example.com"));
+    assert!(
+        fx.delegations()
+            .contains(&fx.ns("test.example.com", &test_zone, 172_800)),
+        "Route 53 applied the batch whose answer was lost"
+    );
+}
+
+#[tokio::test]
+async fn a_replacing_update_refused_outright_answers_the_old_id() {
+    let fx = fixture().await;
+    let old_id = fx.create(&fx.props()).await;
+    let (_, new_props) = moved(&fx);
+    fx.aws.fail_next(
+        Op::ChangeResourceRecordSets,
+        DNS,
+        1,
+        refusal("[RRSet with DNS name test.example.com., type NS] rejected by Change Guardrail NS_DELEGATION_AUTHORITY_CHECK"),
+    );
+    let answer = fx
+        .send(fx.driver.update(&old_id, &new_props, &fx.props()))
+        .await;
+    assert_failed(&answer, "NS_DELEGATION_AUTHORITY_CHECK");
+    assert_eq!(
+        answer["PhysicalResourceId"], old_id,
+        "nothing new was written"
+    );
+    assert_eq!(
+        fx.delegations(),
+        [fx.ns("dev.example.com", &fx.child, 172_800)]
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_wrote_then_failed_answers_the_real_id_for_the_rollback() {
+    let fx = fixture().await;
+    let lost = AdapterError::Other("waiting for change C000001MEMORY: connection reset".into());
+    fx.aws.fail_next(Op::GetChange, DNS, 1, lost);
+    let event = fx.driver.create(&fx.props());
+    let answer = fx.send(event.clone()).await;
+    assert_failed(&answer, "connection reset");
+    let id = fx.id("dev.example.com");
+    assert_eq!(answer["PhysicalResourceId"], id, "not the marker");
+    assert_eq!(fx.delegations().len(), 1);
+    // The rollback deletes what the failed Create wrote.
+    let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert!(fx.delegations().is_empty());
+}
+
+// Change Guardrails.
+
+#[tokio::test]
+async fn a_guardrail_refusal_on_create_answers_the_marker() {
+    let fx = fixture().await;
+    fx.aws.fail_next(
+        Op::ChangeResourceRecordSets,
+        DNS,
+        1,
+        refusal("ChangeResourceRecordSets: InvalidChangeBatch: [RRSet with DNS name dev.example.com., type NS] rejected by Change Guardrail NS_DELEGATION_AUTHORITY_CHECK"),
+    );
+    let event = fx.driver.create(&fx.props());
+    let answer = fx.send(event.clone()).await;
+    assert_failed(
+        &answer,
+        "Route 53's Change Guardrail NS_DELEGATION_AUTHORITY_CHECK refused the change: the child zone no longer hosts the name",
+    );
+    assert!(
+        reason(&answer).contains("Route 53 said: ChangeResourceRecordSets: InvalidChangeBatch"),
+        "{answer}"
+    );
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.changes(), 1, "a definite refusal is not retried");
+    assert!(fx.delegations().is_empty());
+}
+
+#[tokio::test]
+async fn active_delegation_check_on_delete_keeps_the_record_until_route53_allows_it() {
+    let fx = fixture().await;
+    let id = fx.create(&fx.props()).await;
+    fx.aws.fail_next(
+        Op::ChangeResourceRecordSets,
+        DNS,
+        1,
+        refusal("[RRSet with DNS name dev.example.com., type NS] rejected by Change Guardrail ACTIVE_DELEGATION_CHECK"),
+    );
+    fx.aws.clear_calls();
+    let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
+    assert_failed(
+        &answer,
+        "Change Guardrail ACTIVE_DELEGATION_CHECK refused the change",
+    );
+    assert!(
+        reason(&answer).contains("move traffic off the child zone first"),
+        "{answer}"
+    );
+    assert!(reason(&answer).contains("DELETE_FAILED"), "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], id);
+    assert_eq!(fx.changes(), 1, "not retried");
+    assert_eq!(fx.delegations().len(), 1, "kept");
+
+    let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert!(fx.delegations().is_empty());
+}
+
+// DNSSEC.
+
+fn ds(name: &str, values: &[&str]) -> Rec {
+    let values = values.iter().map(|v| v.to_lowercase()).collect();
+    (format!("{name}."), "DS".into(), 172_800, values)
+}
+
+#[tokio::test]
+async fn a_signing_child_gets_ns_and_ds_and_loses_both_on_delete() {
+    let fx = fixture().await;
+    let keys = [("ksk-new", "ACTIVE", DS_A), ("ksk-old", "INACTIVE", DS_B)];
+    fx.aws.set_dnssec(&fx.child, "SIGNING", &keys);
+    let answer = fx.send(fx.driver.create(&fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["Data"]["DsRecord"], DS_A);
+    let ns = fx.ns("dev.example.com", &fx.child, 172_800);
+    assert_eq!(fx.delegations(), [ds("dev.example.com", &[DS_A]), ns]);
+    assert_eq!(fx.changes(), 1, "NS and DS in one batch");
+
+    let id = answer["PhysicalResourceId"].as_str().unwrap();
+    let answer = fx.send(fx.driver.delete(id, &fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert!(fx.delegations().is_empty());
+    assert_eq!(fx.changes(), 2, "DS and NS deleted in one batch");
+}
+
+#[tokio::test]
+async fn dnssec_required_on_a_child_that_does_not_sign_fails() {
+    let fx = fixture().await;
+    let mut props = fx.props();
+    props["Dnssec"] = json!("required");
+    let event = fx.driver.create(&props);
+    let answer = fx.send(event.clone()).await;
+    assert_failed(
+        &answer,
+        "Dnssec is required but the child zone is NOT_SIGNING with no key-signing keys",
+    );
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.changes(), 0);
+    assert!(fx.delegations().is_empty());
+}
+
+#[tokio::test]
+async fn a_stale_ds_is_removed_when_the_child_stops_signing() {
+    let fx = fixture().await;
+    fx.aws
+        .set_dnssec(&fx.child, "SIGNING", &[("ksk", "ACTIVE", DS_A)]);
+    let id = fx.create(&fx.props()).await;
+    assert_eq!(fx.delegations().len(), 2);
+    fx.aws.set_dnssec(&fx.child, "NOT_SIGNING", &[]);
+    let answer = fx
+        .send(fx.driver.update(&id, &fx.props(), &fx.props()))
+        .await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], id);
+    assert_eq!(answer["Data"]["DsRecord"], "");
+    assert_eq!(
+        fx.delegations(),
+        [fx.ns("dev.example.com", &fx.child, 172_800)]
+    );
+}
+
+// Who may ask.
+
+#[tokio::test]
+async fn a_child_account_stack_must_read_through_its_own_accounts_role() {
+    let fx = fixture().await;
+    let other_zone = fx.aws.add_zone(OTHER, "dev.example.com");
+    let answer = fx
+        .send(fx.driver.create(&fx.props_for(&other_zone, OTHER)))
+        .await;
+    assert_failed(
+        &answer,
+        "a stack in account 222222222222 must read its child zone through ChildRoleArn in its own account",
+    );
+    assert!(
+        reason(&answer).contains("ChildRoleArn is in account 333333333333"),
+        "{answer}"
+    );
+    let mut props = fx.props();
+    props.as_object_mut().unwrap().remove("ChildRoleArn");
+    props.as_object_mut().unwrap().remove("ChildExternalId");
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_failed(&answer, "ChildRoleArn is not set");
+    assert_eq!(fx.aws.count(Op::AssumeRole, OTHER), 0);
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+    assert_eq!(fx.aws.route53_calls_in(OTHER), 0);
+}
+
+#[tokio::test]
+async fn the_policy_allots_names_per_zone_account() {
+    let fx = fixture_with(config(Some(POLICY))).await;
+    let other_zone = fx.aws.add_zone(OTHER, "dev.example.com");
+    let other = Driver::new(OTHER, "b", "Delegation", &fx.receiver);
+    let other_props = fx.props_for(&other_zone, OTHER);
+    let answer = fx.send(other.create(&other_props)).await;
+    assert_failed(
+        &answer,
+        "account 333333333333 may not delegate dev.example.com: no DELEGATION_POLICY rule allots it to that account (rules for it: 333333333333.accounts.example.com, *.333333333333.accounts.example.com)",
+    );
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+
+    // The allotted account: its explicit name, and its {account} names.
+    let id = fx.create(&fx.props()).await;
+    let api = fx
+        .aws
+        .add_zone(CHILD, "api.222222222222.accounts.example.com");
+    fx.create(&fx.props_for(&api, CHILD)).await;
+    assert_eq!(fx.delegations().len(), 2);
+
+    // The unallotted account cannot Delete the name either, whatever the ID says.
+    let before = fx.aws.records(&fx.parent);
+    fx.aws.clear_calls();
+    let answer = fx.send(other.delete(&id, &other_props)).await;
+    assert_failed(
+        &answer,
+        "account 333333333333 may not delegate dev.example.com",
+    );
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+    assert_eq!(fx.aws.records(&fx.parent), before);
+}
+
+#[tokio::test]
+async fn a_dns_account_stack_needs_the_zone_accounts_allotment() {
+    let fx = fixture_with(config(Some(POLICY))).await;
+    let central = Driver::new(DNS, "parent-delegations", "DevDelegation", &fx.receiver);
+    let other_zone = fx.aws.add_zone(OTHER, "dev.example.com");
+    let answer = fx
+        .send(central.create(&fx.props_for(&other_zone, OTHER)))
+        .await;
+    assert_failed(
+        &answer,
+        "account 333333333333 may not delegate dev.example.com",
+    );
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+
+    // The same stack, delegating the account that holds the allotment.
+    fx.aws.clear_calls();
+    let answer = fx.send(central.create(&fx.props())).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        fx.delegations(),
+        [fx.ns("dev.example.com", &fx.child, 172_800)]
+    );
+    // Its own stack is read with the provider's own credentials; the role only reads the zone.
+    assert_eq!(fx.aws.count(Op::DescribeStackResource, DNS), 1);
+    assert_eq!(fx.aws.count(Op::AssumeRole, CHILD), 1);
+}
+
+#[tokio::test]
+async fn without_a_policy_only_the_providers_own_zones_are_delegated() {
+    let fx = fixture_with(config(None)).await;
+    let answer = fx.send(fx.driver.create(&fx.props())).await;
+    assert_failed(
+        &answer,
+        "DELEGATION_POLICY is not set, so only zones in the provider's account 123456789012 may be delegated to",
+    );
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+
+    let own = fx.aws.add_zone(DNS, "ops.example.com");
+    let central = Driver::new(DNS, "dns", "Ops", &fx.receiver);
+    let props = json!({"ParentHostedZoneId": fx.parent, "ChildHostedZoneId": own});
+    let answer = fx.send(central.create(&props)).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(fx.delegations(), [fx.ns("ops.example.com", &own, 172_800)]);
+}
+
+#[tokio::test]
+async fn a_borrowed_resource_that_is_not_this_custom_resource_is_refused() {
+    let fx = fixture().await;
+    let stack = &fx.driver.stack_id;
+    let bucket = "AWS::S3::Bucket";
+    fx.aws
+        .set_resource(stack, "Delegation", "CREATE_IN_PROGRESS", None, bucket);
+    let answer = fx.invoke(fx.driver.create(&fx.props())).await;
+    assert_failed(
+        &answer,
+        "Delegation is a resource of type \"AWS::S3::Bucket\", not the custom resource type \"Custom::SubdomainDelegation\" the request claims",
+    );
+    // Claiming the bucket's own type does not help: only custom resources ask a provider.
+    let mut event = fx.driver.create(&fx.props());
+    event["ResourceType"] = json!(bucket);
+    let answer = fx.invoke(event).await;
+    assert_failed(&answer, "request verification failed: ");
+    assert!(reason(&answer).contains("\"AWS::S3::Bucket\""), "{answer}");
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+    assert!(fx.delegations().is_empty());
+}
+
+#[tokio::test]
+async fn another_providers_custom_resource_in_progress_is_refused() {
+    let fx = fixture().await;
+    let other_type = "Custom::BucketDeployment";
+    let stack = &fx.driver.stack_id;
+    fx.aws
+        .set_resource(stack, "Delegation", "CREATE_IN_PROGRESS", None, other_type);
+    let mut event = fx.driver.create(&fx.props());
+    event["ResourceType"] = json!(other_type);
+    let answer = fx.invoke(event).await;
+    assert_failed(&answer, "request verification failed: ");
+    assert!(reason(&answer).contains(other_type), "{answer}");
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+    assert!(fx.delegations().is_empty());
+}
+
+#[tokio::test]
+async fn a_parent_role_must_be_one_the_configuration_names() {
+    let writer = format!("arn:aws:iam::{DNS}:role/DnsWriter");
+    let fx = fixture().await;
+    fx.aws.allow_role(&writer, None);
+    let mut props = fx.props();
+    props["ParentRoleArn"] = json!(writer);
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_failed(
+        &answer,
+        &format!(
+            "ParentRoleArn {writer} is not a parent role this deployment names (DELEGATION_PARENT_ROLE_ARNS: none)"
+        ),
+    );
+    assert_eq!(fx.aws.calls(), [], "refused before any call");
+
+    let configured = Config {
+        parent_roles: vec![writer.clone()],
+        ..config(Some(TEST_POLICY))
+    };
+    let fx = fixture_with(configured).await;
+    fx.aws.allow_role(&writer, None);
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(fx.aws.count(Op::AssumeRole, DNS), 1, "written through it");
+    assert_eq!(fx.delegations().len(), 1);
+}
+
+#[tokio::test]
+async fn forged_requests_are_refused_and_cost_the_dns_account_nothing() {
+    let fx = fixture().await;
+    let id = fx.create(&fx.props()).await;
+    let before = fx.aws.records(&fx.parent);
+    fx.aws.clear_calls();
+    let props = fx.props();
+    let elsewhere = Driver::new(CHILD, "no-such-stack", "Delegation", &fx.receiver);
+    let mut other_region = fx.driver.create(&props);
+    let region_id = fx.driver.stack_id.replace("us-east-1", "eu-west-1");
+    other_region["StackId"] = json!(region_id);
+    let mut not_an_arn = fx.driver.create(&props);
+    not_an_arn["StackId"] = json!("dev-dns");
+    let cases = [
+        // The resource is CREATE_COMPLETE: nothing is in progress.
+        (
+            fx.driver.delete(&id, &props),
+            "Delegation is CREATE_COMPLETE with PhysicalResourceId",
+        ),
+        (
+            fx.driver.update(&id, &props, &props),
+            "not UPDATE_IN_PROGRESS with the request's PhysicalResourceId",
+        ),
+        (fx.driver.create(&props), "Delegation is CREATE_COMPLETE"),
+        (
+            elsewhere.create(&props),
+            "Stack with id arn:aws:cloudformation:us-east-1:222222222222:stack/no-such-stack/",
+        ),
+        (
+            other_region,
+            "could not confirm with CloudFormation in account 222222222222 (eu-west-1)",
+        ),
+        (
+            not_an_arn,
+            "the request's StackId \"dev-dns\" is not a CloudFormation stack ARN",
+        ),
+    ];
+    for (event, needle) in cases {
+        let expected_id = match event["RequestType"].as_str() {
+            Some("Create") => marker(&event),
+            _ => id.clone(),
+        };
+        let answer = fx.invoke(event).await;
+        assert_failed(&answer, needle);
+        assert_eq!(answer["PhysicalResourceId"], expected_id);
+    }
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+    assert_eq!(fx.aws.records(&fx.parent), before);
+}
+
+#[tokio::test]
+async fn a_reader_role_that_cannot_be_assumed_fails_without_echoing_the_external_id() {
+    let fx = fixture().await;
+    let mut props = fx.props();
+    props["ChildExternalId"] = json!("guessed-external-id");
+    let event = fx.driver.create(&props);
+    let answer = fx.send(event.clone()).await;
+    assert_failed(
+        &answer,
+        "could not confirm with CloudFormation in account 222222222222 (us-east-1) that stack dev-dns is running this request: could not assume role arn:aws:iam::222222222222:role/SubdomainDelegationReader",
+    );
+    assert!(!reason(&answer).contains("guessed-external-id"), "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.aws.route53_calls_in(DNS), 0);
+    assert_eq!(fx.aws.route53_calls_in(CHILD), 0);
+}
