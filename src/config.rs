@@ -86,24 +86,18 @@ impl Config {
         if skip_request_verification {
             every_endpoint_is_loopback(&var).map_err(ConfigError::UnsafeSkip)?;
         }
-        let route53_requests_per_second = match var("DELEGATION_ROUTE53_REQUESTS_PER_SECOND") {
-            Some(text) if !text.trim().is_empty() => text
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|r| (1..=MAX_ROUTE53_REQUESTS_PER_SECOND).contains(r))
-                .ok_or(ConfigError::Rate(text))?,
-            _ => DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
-        };
-        let max_changes_per_batch = match var("DELEGATION_MAX_CHANGES_PER_BATCH") {
-            Some(text) if !text.trim().is_empty() => text
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=DEFAULT_MAX_CHANGES_PER_BATCH).contains(n))
-                .ok_or(ConfigError::ChangeBudget(text))?,
-            _ => DEFAULT_MAX_CHANGES_PER_BATCH,
-        };
+        let route53_requests_per_second = whole_number(
+            var("DELEGATION_ROUTE53_REQUESTS_PER_SECOND"),
+            1..=MAX_ROUTE53_REQUESTS_PER_SECOND,
+            DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
+        )
+        .map_err(ConfigError::Rate)?;
+        let max_changes_per_batch = whole_number(
+            var("DELEGATION_MAX_CHANGES_PER_BATCH"),
+            1..=DEFAULT_MAX_CHANGES_PER_BATCH,
+            DEFAULT_MAX_CHANGES_PER_BATCH,
+        )
+        .map_err(ConfigError::ChangeBudget)?;
         Ok(Config {
             resource_types: resource_types(var("DELEGATION_RESOURCE_TYPES").as_deref())?,
             max_changes_per_batch,
@@ -124,6 +118,23 @@ impl Config {
         requested
             .map(str::to_owned)
             .unwrap_or_else(|| partition_home_region(&self.region).to_owned())
+    }
+}
+
+/// A whole number in `range`, or `default` when unset or empty; `Err` with the text otherwise.
+fn whole_number<N: std::str::FromStr + PartialOrd>(
+    text: Option<String>,
+    range: std::ops::RangeInclusive<N>,
+    default: N,
+) -> Result<N, String> {
+    match text {
+        Some(text) if !text.trim().is_empty() => text
+            .trim()
+            .parse::<N>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or(text),
+        _ => Ok(default),
     }
 }
 

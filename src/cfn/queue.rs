@@ -4,8 +4,6 @@
 //! messages whose answer could not be PUT are reported as batch item failures so that SQS
 //! delivers them again.
 
-use super::request::{Incoming, parse};
-use super::responder::{check_response_url, redact};
 use super::response::Answer;
 use super::runner::{Delivery, GUARD_MARGIN, Provider, Summary, fallback_id, summary_of, typed};
 use crate::ports::Connector;
@@ -142,23 +140,8 @@ impl<C: Connector> Provider<C> {
         started: Instant,
         log_stream: &str,
     ) -> Result<Option<Message>, ()> {
-        let (envelope, request) = match parse(request_of(body)) {
-            Incoming::Unanswerable(why) => {
-                tracing::error!(message_id = %id, problem = %why, "ignoring a message that cannot be answered");
-                return Ok(None);
-            }
-            Incoming::Malformed { envelope, problem } => (envelope, Err(problem)),
-            Incoming::Valid(request) => (request.envelope.clone(), Ok(request)),
-        };
-        let url = match check_response_url(
-            &envelope.response_url,
-            self.config.allow_loopback_response_url,
-        ) {
-            Ok(url) => url,
-            Err(why) => {
-                tracing::error!(message_id = %id, response_url = %redact(&envelope.response_url), problem = %why, "not answering: the ResponseURL is not allowed");
-                return Ok(None);
-            }
+        let Some((envelope, request, url)) = self.answerable(request_of(body), id) else {
+            return Ok(None);
         };
         let calls = Arc::new(AtomicU32::new(0));
         match request {

@@ -59,24 +59,7 @@ impl<C: Connector> Provider<C> {
         log_stream: &str,
     ) -> Option<Vec<u8>> {
         let started = Instant::now();
-        let (envelope, request) = match parse(event) {
-            Incoming::Unanswerable(why) => {
-                tracing::error!(problem = %why, "ignoring an event that cannot be answered");
-                return None;
-            }
-            Incoming::Malformed { envelope, problem } => (envelope, Err(problem)),
-            Incoming::Valid(request) => (request.envelope.clone(), Ok(request)),
-        };
-        let url = match check_response_url(
-            &envelope.response_url,
-            self.config.allow_loopback_response_url,
-        ) {
-            Ok(url) => url,
-            Err(why) => {
-                tracing::error!(response_url = %redact(&envelope.response_url), problem = %why, "not answering: the ResponseURL is not allowed");
-                return None;
-            }
-        };
+        let (envelope, request, url) = self.answerable(event, "")?;
         let guard_at = deadline
             .checked_sub(GUARD_MARGIN)
             .unwrap_or(started)
@@ -114,6 +97,33 @@ impl<C: Connector> Provider<C> {
             )
             .await;
         Some(bytes)
+    }
+
+    /// The request with its envelope and allowed ResponseURL; `None` (logged) when nothing can be
+    /// answered: no ResponseURL, or one that is not allowed. `message_id` names an SQS message.
+    pub(super) fn answerable(
+        &self,
+        event: Value,
+        message_id: &str,
+    ) -> Option<(Envelope, Result<Request, String>, url::Url)> {
+        let (envelope, request) = match parse(event) {
+            Incoming::Unanswerable(why) => {
+                tracing::error!(message_id, problem = %why, "ignoring an event that cannot be answered");
+                return None;
+            }
+            Incoming::Malformed { envelope, problem } => (envelope, Err(problem)),
+            Incoming::Valid(request) => (request.envelope.clone(), Ok(request)),
+        };
+        match check_response_url(
+            &envelope.response_url,
+            self.config.allow_loopback_response_url,
+        ) {
+            Ok(url) => Some((envelope, request, url)),
+            Err(why) => {
+                tracing::error!(message_id, response_url = %redact(&envelope.response_url), problem = %why, "not answering: the ResponseURL is not allowed");
+                None
+            }
+        }
     }
 
     /// Words the Reason, PUTs the answer and logs the summary line; returns the body and whether
