@@ -611,3 +611,7 @@ impl World {
 pub mod packaged;
 #[allow(unused_imports)]
 pub use packaged::*;
+
+// The audit's DNS servers: Knot DNS, and stand-ins for misbehaving servers.
+pub mod dnsstub;
+pub mod knot;
