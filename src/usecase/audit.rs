@@ -360,3 +360,7 @@ async fn remove_one<P: ParentZoneStore>(
     };
     outcome
 }
+
+#[cfg(test)]
+#[path = "tests/audit.rs"]
+mod tests;
