@@ -6,19 +6,34 @@ pub mod cli;
 pub mod report;
 pub mod scheduled;
 
-use crate::aws::{SdkConnector, retry_config};
+use crate::aws::SdkConnector;
 use crate::config::Config;
 use crate::dns::HickoryProber;
 use crate::domain::name::DnsName;
 use crate::domain::properties::{ParentZoneRef, RoleSpec, ZoneId, role_arn_account};
 use crate::ports::{Connector, SessionContext};
 use crate::usecase::audit::{AuditReport, AuditRequest, Observer, audit};
+use aws_config::retry::RetryConfig;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// Attempts of one Route 53 call in an audit. Not the provider's patience (`aws::retry_config`,
+/// bounded by a CloudFormation request's deadline): a person or a pipeline waits for the audit, so
+/// an unreachable or failing Route 53 ends it within seconds, as an error (exit code 3).
+const AUDIT_ATTEMPTS: u32 = 5;
+const AUDIT_BACKOFF: Duration = Duration::from_secs(1);
+const AUDIT_BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+fn audit_retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(AUDIT_ATTEMPTS)
+        .with_initial_backoff(AUDIT_BACKOFF)
+        .with_max_backoff(AUDIT_BACKOFF_CAP)
+}
 
 /// What an audit run needs besides the AWS configuration.
 #[derive(Clone, Debug)]
@@ -103,7 +118,7 @@ pub async fn run<O: Observer>(
     observer: &O,
 ) -> Result<Run, String> {
     let started = Instant::now();
-    let connector = SdkConnector::new(sdk.clone(), retry_config())
+    let connector = SdkConnector::new(sdk.clone(), audit_retry_config())
         .with_requests_per_second(config.route53_requests_per_second);
     let calls = Arc::new(AtomicU32::new(0));
     let session = SessionContext {

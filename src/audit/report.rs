@@ -139,6 +139,9 @@ pub fn json_lines(report: &AuditReport, summary: &Value) -> String {
     out
 }
 
+/// The widest a table column is padded to.
+const MAX_COLUMN: usize = 40;
+
 /// The table for people: one row per delegation; under each finding, what each server answered.
 pub fn table(report: &AuditReport) -> String {
     let rows: Vec<[String; 4]> = report
@@ -154,12 +157,14 @@ pub fn table(report: &AuditReport) -> String {
         })
         .collect();
     let header = ["ZONE", "NAME", "VERDICT", "DETAIL"].map(String::from);
+    // Columns as wide as their longest cell, up to a limit: a longer name overflows its own row.
     let width = |i: usize| {
         rows.iter()
             .chain(std::iter::once(&header))
             .map(|r| r[i].chars().count())
             .max()
             .unwrap_or(0)
+            .min(MAX_COLUMN)
     };
     let (w0, w1, w2) = (width(0), width(1), width(2));
     let mut out = String::new();

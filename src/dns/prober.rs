@@ -25,6 +25,10 @@ const TRIES: u32 = 2;
 /// DNSKEY sets; a larger answer comes truncated and is asked again over TCP.
 const EDNS_PAYLOAD: u16 = 1232;
 const DNS_PORT: u16 = 53;
+/// The receive buffer of a UDP answer: above the EDNS payload we offer, so a server that ignores it
+/// is still read whole up to this size (a larger datagram is cut, fails to parse, and counts as no
+/// answer). Small, as hundreds of questions are in flight at once.
+const UDP_BUFFER: usize = 4_096;
 
 /// A prober over hickory-proto's wire format and tokio's sockets.
 #[derive(Clone, Debug)]
@@ -74,7 +78,7 @@ impl HickoryProber {
         self.queries.fetch_add(1, Ordering::Relaxed);
         socket.send(wire).await.map_err(|e| e.to_string())?;
         let deadline = Instant::now() + self.timeout;
-        let mut buf = vec![0u8; 65_535];
+        let mut buf = vec![0u8; UDP_BUFFER];
         let mut last = "timed out".to_owned();
         // Datagrams that are not an answer to this question are skipped until the timeout.
         loop {

@@ -159,7 +159,7 @@ pub fn judge(delegation: &Delegation, evidence: &Evidence) -> Judgement {
         if refusing == 0 {
             return judgement(
                 Verdict::Unknown,
-                format!("none of the {total} delegated name servers could be reached"),
+                format!("no delegated name server could be reached ({total} tried)"),
             );
         }
         return Judgement {
@@ -213,7 +213,7 @@ pub fn judge(delegation: &Delegation, evidence: &Evidence) -> Judgement {
     judgement(
         Verdict::Ok,
         format!(
-            "all {total} delegated name servers serve {}",
+            "every delegated name server serves {} ({total} asked)",
             delegation.name
         ),
     )
