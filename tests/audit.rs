@@ -203,7 +203,7 @@ impl Scene {
             "--parent-role-arn".into(),
             parent_role(),
             "--timeout".into(),
-            "0.3".into(),
+            "1".into(),
         ];
         for o in &self.overrides {
             args.extend(["--nameserver-address".to_owned(), o.clone()]);
@@ -431,7 +431,7 @@ async fn remove_dangling_removes_exactly_the_confirmed_dangling_ones() {
         "--allowed-names",
         "dangling.example.com,dangling-ds.example.com,flappy.example.com",
         "--recheck-after",
-        "3",
+        "5",
     ]);
     // The second probe of flappy.example.com finds it served: Knot loads its zone meanwhile.
     let endpoint = scene.moto.endpoint.clone();
@@ -751,7 +751,7 @@ async fn the_scheduled_event_logs_findings_and_publishes_metrics() {
     let event = json!({"subdomainDelegationAudit": {
         "parentRoleArn": parent_role(),
         "nameserverAddresses": overrides,
-        "timeoutSeconds": 0.3,
+        "timeoutSeconds": 1,
     }});
     let dir = repo_root().join("target/test-events");
     std::fs::create_dir_all(&dir).unwrap();
