@@ -5,7 +5,7 @@ multi-account mode) on a free loopback port, creates example.com in the provider
 dev.example.com / test.example.com in a child account with its reader role, then sends the
 requests CloudFormation would send, each through `subdomain-delegation invoke`. After each step it
 prints the answer and the parent zone's records, and checks them against docs/design.md; any
-mismatch exits non-zero.
+mismatch exits non-zero. It ends with `subdomain-delegation audit` finding a dangling delegation.
 """
 
 import json
@@ -200,11 +200,62 @@ class Demo:
         return 0
 
 
+def audit_finds_the_dangling_delegation(demo):
+    """The last step (issue 13): delegate test.example.com, delete the child zone behind it, and let
+    `subdomain-delegation audit` find the dangling delegation. The name servers moto hands out are
+    stood in for by scripts/demo_dns.py on loopback, answering for the zones moto holds and REFUSED
+    for others, as Route 53's servers do."""
+    from demo_dns import NameServers
+
+    def hosted(name):
+        zones = demo.child.list_hosted_zones_by_name(DNSName=name, MaxItems="1")["HostedZones"]
+        if zones and zones[0]["Name"].rstrip(".") == name:
+            return [ns.rstrip(".") for ns in demo.child.get_hosted_zone(Id=zones[0]["Id"])["DelegationSet"]["NameServers"]]
+        return None
+
+    servers = NameServers(hosted)
+    try:
+        overrides = [arg for ns in demo.name_servers(demo.test_zone)
+                     for arg in ("--nameserver-address", f"{ns.rstrip('.')}=127.0.0.1:{servers.port}")]
+        env = dict(os.environ, AWS_ENDPOINT_URL=demo.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+        env.pop("AWS_PROFILE", None)
+
+        def audit():
+            out = subprocess.run([demo.binary, "audit", demo.parent_zone, "--format", "table", "--no-progress",
+                                  *overrides], capture_output=True, text=True, env=env, timeout=120)
+            print("  " + out.stdout.rstrip().replace("\n", "\n  "))
+            return out
+
+        demo.step("Audit: delegate test.example.com, then audit every delegation of example.com")
+        a = demo.send("Create", demo.props(demo.test_zone))
+        demo.check(a["Status"] == "SUCCESS", "SUCCESS")
+        out = audit()
+        demo.check(out.returncode == 0 and " ok " in out.stdout, "every delegation ok: exit code 0")
+
+        demo.step("Audit: the child zone test.example.com is deleted by hand; the delegation dangles")
+        demo.child.delete_hosted_zone(Id=demo.test_zone)
+        out = audit()
+        row = next((line for line in out.stdout.splitlines() if line.split()[1:3] == ["test.example.com", "dangling"]), None)
+        demo.check(row is not None, "the audit reports test.example.com as dangling")
+        demo.check("REFUSED" in out.stdout, "with the evidence: its name servers answer REFUSED")
+        demo.check(out.returncode == 1, "exit code 1: findings")
+    finally:
+        servers.close()
+    print()
+    if demo.failures:
+        print(f"demo: {demo.failures} check(s) FAILED (audit included)")
+        return 1
+    print("demo: the audit found the dangling delegation")
+    return 0
+
+
 def main():
     binary, moto_server = sys.argv[1], sys.argv[2]
     demo = Demo(binary, moto_server)
     try:
-        return demo.run()
+        demo.run()
+        return audit_finds_the_dangling_delegation(demo)
     finally:
         demo.close()
 

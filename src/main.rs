@@ -1,4 +1,5 @@
-//! Entry points: the Lambda runtime loop, and `subdomain-delegation invoke EVENT.json` outside Lambda.
+//! Entry points: the Lambda runtime loop (CloudFormation requests, and the scheduled audit event),
+//! `subdomain-delegation invoke EVENT.json` outside Lambda, and `subdomain-delegation audit`.
 #![recursion_limit = "256"]
 #![deny(clippy::too_many_lines)]
 
@@ -7,6 +8,7 @@ use lambda_runtime::tracing::subscriber::EnvFilter;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use subdomain_delegation::audit::scheduled;
 use subdomain_delegation::aws::SdkConnector;
 use subdomain_delegation::cfn::queue::sqs_records;
 use subdomain_delegation::cfn::responder::Responder;
@@ -14,9 +16,10 @@ use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use tokio::time::Instant;
 
-const USAGE: &str = "usage: subdomain-delegation [invoke EVENT.json [--timeout SECONDS]]\n\
+const USAGE: &str = "usage: subdomain-delegation [invoke EVENT.json [--timeout SECONDS] | audit ...]\n\
     Without arguments it runs under the Lambda Runtime API. `invoke` handles one event outside\n\
-    Lambda, prints the answer on stdout (logs go to stderr) and PUTs it when the ResponseURL is allowed.";
+    Lambda, prints the answer on stdout (logs go to stderr) and PUTs it when the ResponseURL is allowed.\n\
+    `audit` checks every delegation of parent zones over DNS (`audit --help`).";
 
 /// Lambda's log format settings (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, `RUST_LOG`), with
 /// HTTP client internals held at INFO: at DEBUG they print request URLs, and a ResponseURL's query
@@ -69,6 +72,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     match args.first().map(String::as_str) {
         None => run_lambda().await,
         Some("invoke") => invoke(&args[1..]).await,
+        Some("audit") => {
+            init_logging(std::io::stderr);
+            std::process::exit(subdomain_delegation::audit::cli::main(&args[1..]).await)
+        }
         Some(_) => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -114,6 +121,9 @@ async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         if let Some(account) = event.context.invoked_function_arn.split(':').nth(4) {
             connector.set_own_account(account);
         }
+        if scheduled::is_audit_event(&event.payload) {
+            return Ok(scheduled::handle(&event.payload, provider.config(), deadline).await);
+        }
         let log_stream = &event.context.env_config.log_stream;
         // An SQS batch answers its event source mapping with the messages to deliver again.
         if sqs_records(&event.payload).is_some() {
@@ -150,6 +160,10 @@ async fn invoke(args: &[String]) -> Result<(), lambda_runtime::Error> {
     let event = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     let (provider, _) = provider().await;
+    if scheduled::is_audit_event(&event) {
+        scheduled::handle(&event, provider.config(), deadline).await;
+        return Ok(());
+    }
     if sqs_records(&event).is_some() {
         let failures = provider
             .handle_queue(&event, deadline, "local-invoke")

@@ -1,12 +1,14 @@
-//! What the handler needs from AWS, as small traits: the SDK adapters implement them, tests
-//! inject mocks.
+//! What the handler and the audit need from AWS and DNS, as small traits: the adapters implement
+//! them, tests inject mocks.
 
 use crate::domain::guardrail::ChangeRefusal;
 use crate::domain::model::{
     Change, DnssecState, LiveRecord, ResourceState, StackEvent, StackStatus, SubmittedChange, Zone,
 };
 use crate::domain::name::DnsName;
+use crate::domain::probe::{Question, Reply};
 use crate::domain::properties::{RoleSpec, ZoneId};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
@@ -117,4 +119,26 @@ pub trait Connector {
         role: Option<&RoleSpec>,
         session: &SessionContext,
     ) -> Result<Self::Parent, AdapterError>;
+}
+
+/// Lists the parent zones and their records for the audit (docs/design.md, "Audit"): as few
+/// Route 53 calls as paging allows.
+#[allow(async_fn_in_trait)]
+pub trait ZoneLister {
+    /// Every public hosted zone the credentials can list (all pages of `ListHostedZones`).
+    async fn public_zones(&self) -> Result<Vec<Zone>, AdapterError>;
+    /// Every NS and DS record set of the zone (all pages of `ListResourceRecordSets`, 300 a page);
+    /// other types are dropped as they are read.
+    async fn delegation_records(&self, zone: &ZoneId) -> Result<Vec<LiveRecord>, AdapterError>;
+}
+
+/// Asks name servers directly over DNS (docs/design.md, "Audit").
+#[allow(async_fn_in_trait)]
+pub trait DnsProber {
+    /// The addresses of a name server host (`ip:port`): the configured override, else the system
+    /// resolver; IPv4 first.
+    async fn addresses(&self, host: &str) -> Result<Vec<SocketAddr>, String>;
+    /// Asks `server` one question about `name`, without recursion (RD=0); UDP, TCP when the
+    /// answer is truncated; a timeout and one retry.
+    async fn ask(&self, server: SocketAddr, name: &DnsName, question: Question) -> Reply;
 }

@@ -3,7 +3,8 @@
 //! polls it exactly as in Lambda (AWS_LAMBDA_RUNTIME_API), and `cargo lambda invoke --data-file`
 //! sends it the shipped `examples/events/*.json` (zone IDs mapped to moto's, ResponseURL to a
 //! loopback receiver). Checks the lifecycle, the JSON logs (AWS_LAMBDA_LOG_FORMAT=JSON), one
-//! summary line per request, and that the runtime survives events it cannot answer. Offline:
+//! summary line per request, that the runtime survives events it cannot answer, and the scheduled
+//! audit event (its summary returned, its findings and EMF metrics printed). Offline:
 //! cargo-lambda comes from the project venv, and a missing one fails the test.
 
 mod support;
@@ -294,4 +295,98 @@ async fn the_packaged_binary_under_cargo_lambda_watch_handles_the_example_events
     for secret in ["X-Amz-Signature", "SECRETSIGNATURE", "SECRETCRED"] {
         assert!(!logs.contains(secret), "a log line leaked {secret}");
     }
+}
+
+/// The scheduled audit's event through the Runtime API, as EventBridge Scheduler sends it: the
+/// function returns the summary, and its stdout holds one JSON line per finding and the Embedded
+/// Metric Format documents CloudWatch turns into metrics; the runtime goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_event_under_cargo_lambda_watch_prints_findings_and_metrics() {
+    use support::knot::{Knot, KnotZone};
+    let w = World::new().await;
+    // dev.example.com delegated to a server that does not serve it: dangling.
+    let knot = Knot::start(&[KnotZone::new("unrelated.test", &["ns1.dns.test"])]).await;
+    change_record(
+        &w.parent,
+        &w.parent_zone,
+        aws_sdk_route53::types::ChangeAction::Create,
+        "dev.example.com",
+        "NS",
+        300,
+        &["ns1.dns.test."],
+    )
+    .await;
+    let port = free_port();
+    let _api = start_runtime_api(port);
+    let log_path = repo_root().join(format!("target/test-events/runtime-{}.log", uuid()));
+    std::fs::create_dir_all(log_path.parent().unwrap()).unwrap();
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let mut function = Command::new(bootstrap());
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL_ROUTE_53",
+        "AWS_ENDPOINT_URL_STS",
+        "RUST_LOG",
+    ] {
+        function.env_remove(var);
+    }
+    function
+        .envs(lambda_env(&w.moto.endpoint))
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/subdomain-delegation",
+        )
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", LOG_STREAM)
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file);
+    let mut function = Proc(function.spawn().expect("starting the packaged bootstrap"));
+    let event = json!({"subdomainDelegationAudit": {
+        "nameserverAddresses": {"ns1.dns.test": knot.addr.to_string()},
+        "timeoutSeconds": 0.5,
+    }});
+    let returned = tokio::task::spawn_blocking(move || lambda_invoke(port, &event))
+        .await
+        .unwrap();
+    let summary: Value = serde_json::from_str(&returned).unwrap();
+    assert_eq!(summary["record"], "summary", "{returned}");
+    assert_eq!(summary["zones"], json!(["example.com"]));
+    assert_eq!(summary["verdicts"]["dangling"], 1);
+    assert_eq!(summary["exit_code"], 1);
+    assert!(
+        function.0.try_wait().unwrap().is_none(),
+        "the function process is still serving the runtime"
+    );
+    drop(function);
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    std::fs::remove_file(&log_path).ok();
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let finding = lines
+        .iter()
+        .find(|l| l["record"] == "delegation")
+        .unwrap_or_else(|| panic!("a finding line: {logs}"));
+    assert_eq!(finding["name"], "dev.example.com");
+    assert_eq!(finding["verdict"], "dangling");
+    assert_eq!(finding["servers"][0]["rcode"], "REFUSED");
+    let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+    assert_eq!(
+        emf.len(),
+        6,
+        "one document per verdict for the one zone: {logs}"
+    );
+    let dangling = emf.iter().find(|d| d["Verdict"] == "dangling").unwrap();
+    assert_eq!(dangling["Delegations"], 1);
+    assert_eq!(dangling["ParentZone"], "example.com");
+    assert!(dangling["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
 }

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// ListResourceRecordSets' largest page.
-const RECORDS_PER_PAGE: i32 = 300;
+pub(super) const RECORDS_PER_PAGE: i32 = 300;
 /// Pages of records at and below a delegated name read before giving up (30,000 records).
 const MAX_RECORD_PAGES: i32 = 100;
 
@@ -51,8 +51,8 @@ impl Intercept for CallCounter {
 /// A Route 53 client acting in one account (the child's or the parent's).
 #[derive(Clone, Debug)]
 pub struct Route53 {
-    client: aws_sdk_route53::Client,
-    account: &'static str,
+    pub(super) client: aws_sdk_route53::Client,
+    pub(super) account: &'static str,
     pace: Option<Arc<AccountPace>>,
 }
 
@@ -74,14 +74,14 @@ impl Route53 {
     }
 
     /// Waits, after throttling, until the account's next call may go out.
-    async fn paced(&self) {
+    pub(super) async fn paced(&self) {
         if let Some(pace) = &self.pace {
             pace.ready().await;
         }
     }
 }
 
-fn zone_from(
+pub(super) fn zone_from(
     zone: &aws_sdk_route53::types::HostedZone,
     name_servers: Vec<String>,
 ) -> Result<Zone, AdapterError> {
@@ -102,7 +102,7 @@ fn zone_from(
     })
 }
 
-fn live_record(r: &ResourceRecordSet) -> LiveRecord {
+pub(super) fn live_record(r: &ResourceRecordSet) -> LiveRecord {
     LiveRecord {
         name: DnsName::from_route53(r.name()),
         rtype: RecordType::parse(r.r#type().as_str()),

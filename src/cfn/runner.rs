@@ -51,6 +51,11 @@ impl<C: Connector> Provider<C> {
         }
     }
 
+    /// The settings the provider runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// Handles one Lambda event; returns the answer's body when one was due (sent or not).
     pub async fn handle(
         &self,

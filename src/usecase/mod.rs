@@ -2,8 +2,10 @@
 //! (docs/design.md, "Lifecycle" and "Who may ask"). A runner (the CloudFormation runner today)
 //! parses the request and answers it; these decide what to read, check and write. Reading the
 //! parent zone, planning and writing are separate steps, so a runner can also drive them for many
-//! requests against one parent zone.
+//! requests against one parent zone. The audit (`audit`) reads every delegation of parent zones
+//! and judges it over DNS.
 
+pub mod audit;
 pub mod batch;
 pub mod delegate;
 pub mod remove;

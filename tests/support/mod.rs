@@ -615,3 +615,7 @@ pub mod packaged;
 pub mod rig;
 #[allow(unused_imports)]
 pub use packaged::*;
+
+// The audit's DNS servers: Knot DNS, and stand-ins for misbehaving servers.
+pub mod dnsstub;
+pub mod knot;

@@ -259,6 +259,14 @@ def role_statements(resources: dict, role: str) -> list[dict]:
     return out
 
 
+def provider_role(resources: dict) -> str:
+    """The role the provider function runs as (the audit schedule has a role of its own)."""
+    _, fn = one_of_type(resources, "AWS::Lambda::Function")
+    role = str(fn["Properties"]["Role"])
+    assert role.startswith("GetAtt:") and role.endswith(".Arn"), role
+    return role[len("GetAtt:"):-len(".Arn")]
+
+
 def actions_of(stmt: dict) -> list[str]:
     return as_list(stmt.get("Action", []))
 
@@ -289,6 +297,11 @@ PROVIDER_VARIANTS = [
         "DelegationPolicy": '{"allow":[]}',
         "ReservedConcurrency": "5",
         "Route53RequestsPerSecond": "25",
+        "EnableAudit": "true",
+        "AuditSchedule": "rate(6 hours)",
+        "AuditZones": "Z0PARENT1,example.com",
+        "AuditRemoveDangling": "true",
+        "AlarmEmail": "dns-team@example.com",
     },
 ]
 
@@ -398,7 +411,7 @@ def change_allowed(stmts: list[dict], zone_id: str, names: list[str], types=("NS
 def test_provider_route53_writes_are_scoped(variant):
     r = provider(variant)
     res = r.resources()
-    role, _ = one_of_type(res, "AWS::IAM::Role")
+    role = provider_role(res)
     names = variant.get("AllowedRecordNames", "*").split(",")
     apex = [n for n in variant.get("ParentZoneApexNames", "").split(",") if n]
     stmts = role_statements(res, role)
@@ -412,7 +425,7 @@ def test_provider_never_writes_the_parent_apex():
     """The IAM semantics, on change batches: the apex is refused even when AllowedRecordNames is "*"."""
     any_name = provider({"ParentZoneApexNames": "example.com"})
     res = any_name.resources()
-    stmts = role_statements(res, one_of_type(res, "AWS::IAM::Role")[0])
+    stmts = role_statements(res, provider_role(res))
     assert change_allowed(stmts, "Z0PARENT", ["dev.example.com"])
     assert change_allowed(stmts, "Z0PARENT", ["dev.example.com", "dev.example.com"], types=("NS", "DS"))
     assert change_allowed(stmts, "Z0PARENT", ["dev.example.com"], actions=("DELETE",))
@@ -430,11 +443,11 @@ def test_provider_never_writes_the_parent_apex():
     assert change_allowed(weak, "Z0PARENT", ["dev.example.com", "example.com"])
     # Without apex names, "*" alone would allow the apex: the Deny is what stops it.
     bare = provider().resources()
-    bare_stmts = role_statements(bare, one_of_type(bare, "AWS::IAM::Role")[0])
+    bare_stmts = role_statements(bare, provider_role(bare))
     assert change_allowed(bare_stmts, "Z0PARENT", ["example.com"])
     # Name patterns: every name of the batch must match one (ForAllValues:StringLike).
     scoped = provider(PROVIDER_VARIANTS[1]).resources()
-    scoped_stmts = role_statements(scoped, one_of_type(scoped, "AWS::IAM::Role")[0])
+    scoped_stmts = role_statements(scoped, provider_role(scoped))
     assert change_allowed(scoped_stmts, "Z0PARENT1", ["222222222222.accounts.example.com"])
     assert change_allowed(scoped_stmts, "Z0PARENT2", ["dev.example.com"])
     assert not change_allowed(scoped_stmts, "Z0PARENT1", ["prod.example.com"])
@@ -473,7 +486,7 @@ def test_provider_assume_role_is_scoped_to_reader_roles():
     for variant in PROVIDER_VARIANTS + [{"ParentRoleArn": "arn:aws:iam::333333333333:role/path/parent-writer"}]:
         r = provider(variant)
         res = r.resources()
-        role, _ = one_of_type(res, "AWS::IAM::Role")
+        role = provider_role(res)
         prefix = r.params["ReaderRoleNamePrefix"]
         stmts = role_statements(res, role)
         assumes = [s for s in stmts if any(fnmatch.fnmatchcase("sts:AssumeRole", a) for a in actions_of(s))]
@@ -509,7 +522,7 @@ def test_provider_verifies_stacks_of_its_own_account_and_region():
     for region in ("eu-west-1", "us-east-2"):
         r = provider(region=region)
         res = r.resources()
-        role, _ = one_of_type(res, "AWS::IAM::Role")
+        role = provider_role(res)
         stmts = [s for s in role_statements(res, role) if any(a.startswith("cloudformation:") for a in actions_of(s))]
         assert len(stmts) == 1
         (stmt,) = stmts
@@ -540,6 +553,10 @@ def test_provider_function_settings():
         }
         if variant.get("DelegationPolicy"):
             expected["DELEGATION_POLICY"] = variant["DelegationPolicy"]  # with no policy, left unset
+        if variant.get("AuditRemoveDangling") == "true":
+            # The audit removes only names the role may write anyway.
+            expected["DELEGATION_AUDIT_REMOVE_DANGLING"] = "true"
+            expected["DELEGATION_AUDIT_ALLOWED_NAMES"] = variant["AllowedRecordNames"]
         assert {k: str(v) for k, v in env.items()} == expected
         # Reserved concurrency is on unless explicitly emptied.
         assert str(p["ReservedConcurrentExecutions"]) == variant.get("ReservedConcurrency", "20")
@@ -550,7 +567,8 @@ def test_provider_function_settings():
         assert 60 <= int(e["MaximumEventAgeInSeconds"]) <= 3600
         assert 0 <= int(e["MaximumRetryAttempts"]) <= 2
         # The lambda service, and nothing else, may assume the execution role.
-        role, rr = one_of_type(res, "AWS::IAM::Role")
+        role = provider_role(res)
+        rr = res[role]
         assert p["Role"] == f"GetAtt:{role}.Arn"
         trust = statements(rr["Properties"]["AssumeRolePolicyDocument"])
         assert [s["Principal"] for s in trust] == [{"Service": "lambda.amazonaws.com"}]
@@ -835,6 +853,120 @@ def test_deploy_guide_covers_the_queued_path():
 
 
 # --------------------------------------------------------------------------------------------------
+# The scheduled audit (docs/design.md, "Audit" and "Events")
+
+AUDIT_NAMESPACE = "SubdomainDelegation/Audit"
+AUDIT_VARIANT = {"EnableAudit": "true", "AllowedRecordNames": "*.accounts.example.com"}
+
+
+def test_audit_is_off_by_default_and_adds_nothing():
+    res = provider().resources()
+    assert not of_type(res, "AWS::Scheduler::Schedule") and not of_type(res, "AWS::CloudWatch::Alarm")
+    assert len(of_type(res, "AWS::IAM::Role")) == 1
+    stmts = role_statements(res, provider_role(res))
+    assert not [s for s in stmts if "route53:ListHostedZones" in actions_of(s)]
+    params = load(CFN / "provider.yaml")["Parameters"]
+    assert params["EnableAudit"]["Default"] == "false"
+    assert params["AuditSchedule"]["Default"] == "rate(1 day)", "daily unless told otherwise"
+    assert params["AuditRemoveDangling"]["Default"] == "false", "removal is opt-in"
+
+
+@pytest.mark.parametrize("zones", ["", "Z0PARENT1,example.com"])
+def test_audit_schedule_invokes_the_function_with_the_audit_event(zones):
+    r = provider({**AUDIT_VARIANT, "AuditZones": zones})
+    res = r.resources()
+    fn_name, _ = one_of_type(res, "AWS::Lambda::Function")
+    _, schedule = one_of_type(res, "AWS::Scheduler::Schedule")
+    p = schedule["Properties"]
+    assert p["ScheduleExpression"] == "rate(1 day)" and p["State"] == "ENABLED"
+    assert p["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    target = p["Target"]
+    assert target["Arn"] == f"GetAtt:{fn_name}.Arn"
+    event = json.loads(target["Input"])
+    assert list(event) == ["subdomainDelegationAudit"], "the key the function dispatches on"
+    assert event["subdomainDelegationAudit"] == ({"zones": zones.split(",")} if zones else {})
+    # Its own role: only the scheduler may assume it, only for this account, and it may only
+    # invoke the function.
+    role = str(target["RoleArn"])[len("GetAtt:"):-len(".Arn")]
+    assert role != provider_role(res)
+    (trust,) = statements(res[role]["Properties"]["AssumeRolePolicyDocument"])
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"} and actions_of(trust) == ["sts:AssumeRole"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": DNS_ACCOUNT}}
+    granted = [(a, str(x)) for s in role_statements(res, role) for a in actions_of(s) for x in as_list(s["Resource"])]
+    assert granted == [("lambda:InvokeFunction", f"GetAtt:{fn_name}.Arn")]
+    # The expression parameter takes rate() and cron(), and nothing else.
+    pattern = re.compile(load(CFN / "provider.yaml")["Parameters"]["AuditSchedule"]["AllowedPattern"])
+    for good in ("rate(1 day)", "rate(6 hours)", "rate(30 minutes)", "cron(0 6 * * ? *)"):
+        assert pattern.fullmatch(good), good
+    for bad in ("", "rate(0 days)", "daily", "at(2030-01-01T00:00:00)", "rate(1 week)"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_audit_permissions_are_read_only_additions():
+    base = provider({"AllowedRecordNames": AUDIT_VARIANT["AllowedRecordNames"]}).resources()
+    audit = provider(AUDIT_VARIANT).resources()
+    before = role_statements(base, provider_role(base))
+    after = role_statements(audit, provider_role(audit))
+    added = [s for s in after if s not in before]
+    assert [(s["Effect"], actions_of(s), as_list(s["Resource"])) for s in added] == [
+        ("Allow", ["route53:ListHostedZones"], ["*"])], added
+    assert all(s in after for s in before)
+    # Removal adds no permission: the DELETEs are the provider's, within AllowedRecordNames.
+    removing = provider({**AUDIT_VARIANT, "AuditRemoveDangling": "true"}).resources()
+    assert role_statements(removing, provider_role(removing)) == after
+    _, fn = one_of_type(removing, "AWS::Lambda::Function")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert env["DELEGATION_AUDIT_REMOVE_DANGLING"] == "true"
+    assert env["DELEGATION_AUDIT_ALLOWED_NAMES"] == "*.accounts.example.com"
+    _, fn = one_of_type(audit, "AWS::Lambda::Function")
+    assert "DELEGATION_AUDIT_REMOVE_DANGLING" not in fn["Properties"]["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("email", ["", "dns-team@example.com"])
+def test_audit_alarm_watches_dangling_and_dnssec_broken_delegations(email):
+    res = provider({**AUDIT_VARIANT, "AlarmEmail": email}).resources()
+    _, alarm = one_of_type(res, "AWS::CloudWatch::Alarm")
+    p = alarm["Properties"]
+    stats = {m["Id"]: m["MetricStat"] for m in p["Metrics"] if "MetricStat" in m}
+    verdicts = set()
+    for stat in stats.values():
+        metric = stat["Metric"]
+        assert metric["Namespace"] == AUDIT_NAMESPACE and metric["MetricName"] == "Delegations"
+        (dim,) = metric["Dimensions"]
+        assert dim["Name"] == "Verdict"
+        verdicts.add(dim["Value"])
+        assert stat["Stat"] == "Sum" and stat["Period"] == 86400
+    assert verdicts == {"dangling", "dnssec-broken"}
+    (expr,) = [m for m in p["Metrics"] if "Expression" in m]
+    assert expr["ReturnData"] is True and set(re.findall(r"[a-z]+", expr["Expression"])) == set(stats)
+    assert p["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and p["Threshold"] == 1
+    assert p["TreatMissingData"] == "notBreaching"
+    topics = of_type(res, "AWS::SNS::Topic")
+    if not email:
+        assert not topics and "AlarmActions" not in p
+        return
+    (topic,) = topics
+    assert p["AlarmActions"] == [f"Ref:{topic}"]
+    (sub,) = of_type(res, "AWS::SNS::Subscription").values()
+    assert sub["Properties"] == {"TopicArn": f"Ref:{topic}", "Protocol": "email", "Endpoint": email}
+    (policy,) = of_type(res, "AWS::SNS::TopicPolicy").values()
+    (stmt,) = statements(policy["Properties"]["PolicyDocument"])
+    assert stmt["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and actions_of(stmt) == ["sns:Publish"]
+    assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": DNS_ACCOUNT}}
+
+
+def test_audit_metrics_are_the_ones_the_function_publishes():
+    """The alarm's namespace, metric and dimension are those src/audit/report.rs prints as EMF."""
+    source = (ROOT / "src" / "audit" / "report.rs").read_text()
+    assert f'METRIC_NAMESPACE: &str = "{AUDIT_NAMESPACE}"' in source
+    assert 'METRIC_NAME: &str = "Delegations"' in source
+    assert '[["ParentZone", "Verdict"], ["Verdict"]]' in source
+    verdicts = (ROOT / "src" / "domain" / "verdict.rs").read_text()
+    for v in ("dangling", "dnssec-broken"):
+        assert f'=> "{v}"' in verdicts
+
+
+# --------------------------------------------------------------------------------------------------
 # Trust policy and ServiceToken wiring
 
 
@@ -883,7 +1015,7 @@ def test_child_trusts_exactly_the_role_the_provider_runs_as(provider_name, regio
 
     # The provider may assume the reader role (its name matches the provider's AssumeRole resource).
     reader_arn = arn_of(cres, role_name, CHILD_ACCOUNT, region)
-    prole, _ = one_of_type(pres, "AWS::IAM::Role")
+    prole = provider_role(pres)
     patterns = [str(r) for s in role_statements(pres, prole) if "sts:AssumeRole" in actions_of(s)
                 for r in as_list(s["Resource"])]
     assert any(fnmatch.fnmatchcase(reader_arn, p) for p in patterns), (reader_arn, patterns)

@@ -1,0 +1,261 @@
+//! The audit's report (docs/design.md, "Audit"): JSON lines for machines, a table for people, the
+//! exit code a pipeline gates on, and CloudWatch's Embedded Metric Format for the scheduled run.
+
+use crate::domain::probe::Reply;
+use crate::domain::verdict::{ServerProbe, Verdict};
+use crate::usecase::audit::{AuditReport, Audited, Removal, RemovalOutcome, ZoneError};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Every delegation `ok`, nothing failed.
+pub const EXIT_OK: i32 = 0;
+/// At least one delegation is not `ok` (dangling, lame, stale, dnssec-broken or unknown).
+pub const EXIT_FINDINGS: i32 = 1;
+/// The command line is wrong.
+pub const EXIT_USAGE: i32 = 2;
+/// A zone could not be read (unknown zone, no permission, Route 53 failing), or a removal failed:
+/// the audit is incomplete. Wins over findings.
+pub const EXIT_ERRORS: i32 = 3;
+
+/// The metric namespace of the scheduled audit.
+pub const METRIC_NAMESPACE: &str = "SubdomainDelegation/Audit";
+pub const METRIC_NAME: &str = "Delegations";
+
+pub fn exit_code(report: &AuditReport) -> i32 {
+    let removal_failed = report
+        .removals
+        .iter()
+        .any(|r| matches!(r.result, Removal::Failed(_)));
+    if !report.errors.is_empty() || removal_failed {
+        EXIT_ERRORS
+    } else if report
+        .audited
+        .iter()
+        .any(|a| a.judgement.verdict != Verdict::Ok)
+    {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Delegations per verdict.
+pub fn counts<'a>(audited: impl Iterator<Item = &'a Audited>) -> BTreeMap<&'static str, usize> {
+    let mut counts: BTreeMap<&'static str, usize> =
+        Verdict::ALL.iter().map(|v| (v.as_str(), 0)).collect();
+    for a in audited {
+        *counts.entry(a.judgement.verdict.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+fn server_json(s: &ServerProbe) -> Value {
+    let (rcode, aa) = match &s.soa {
+        Reply::Answered(a) => (json!(a.rcode.to_string()), json!(a.authoritative)),
+        Reply::NoAnswer(_) => (Value::Null, Value::Null),
+    };
+    json!({
+        "host": s.host,
+        "address": s.address,
+        "rcode": rcode,
+        "aa": aa,
+        "answer": s.soa.summary(),
+    })
+}
+
+pub fn delegation_json(a: &Audited) -> Value {
+    let d = &a.delegation;
+    json!({
+        "record": "delegation",
+        "zone": d.zone_name.as_str(),
+        "zone_id": d.zone_id.as_str(),
+        "name": d.name.as_str(),
+        "verdict": a.judgement.verdict.as_str(),
+        "reason": a.judgement.reason,
+        "conclusive": a.judgement.conclusive,
+        "ns": d.ns,
+        "ds": d.ds,
+        "servers": a.evidence.servers.iter().map(server_json).collect::<Vec<_>>(),
+        "apex_ns": a.evidence.apex_ns.as_ref().map(Reply::summary),
+        "dnskey": a.evidence.dnskey.as_ref().map(Reply::summary),
+    })
+}
+
+pub fn removal_json(r: &RemovalOutcome) -> Value {
+    let mut v = json!({
+        "record": "removal",
+        "zone_id": r.zone_id.as_str(),
+        "name": r.name.as_str(),
+        "removed": matches!(r.result, Removal::Removed(_)),
+        "records": r.records,
+    });
+    match &r.result {
+        Removal::Removed(change) => v["change_id"] = json!(change),
+        Removal::Kept(why) => v["kept"] = json!(why),
+        Removal::Failed(why) => v["failed"] = json!(why),
+    }
+    v
+}
+
+pub fn error_json(e: &ZoneError) -> Value {
+    json!({"record": "error", "zone": e.zone, "error": e.error.to_string()})
+}
+
+/// The last line: what was audited, the counts, the cost.
+pub fn summary_json(report: &AuditReport, route53_calls: u32, dns_queries: u64, ms: u128) -> Value {
+    json!({
+        "record": "summary",
+        "zones": report.zones.iter().map(|z| z.name.as_str()).collect::<Vec<_>>(),
+        "delegations": report.audited.len(),
+        "verdicts": counts(report.audited.iter()),
+        "errors": report.errors.len(),
+        "removed": report
+            .removals
+            .iter()
+            .filter(|r| matches!(r.result, Removal::Removed(_)))
+            .count(),
+        "route53_calls": route53_calls,
+        "dns_queries": dns_queries,
+        "ms": ms as u64,
+        "exit_code": exit_code(report),
+    })
+}
+
+/// Every line of the JSON output: delegations, removals, errors, then the summary.
+pub fn json_lines(report: &AuditReport, summary: &Value) -> String {
+    let mut out = String::new();
+    let lines = report
+        .audited
+        .iter()
+        .map(delegation_json)
+        .chain(report.removals.iter().map(removal_json))
+        .chain(report.errors.iter().map(error_json))
+        .chain(std::iter::once(summary.clone()));
+    for line in lines {
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// The widest a table column is padded to.
+const MAX_COLUMN: usize = 40;
+
+/// The table for people: one row per delegation; under each finding, what each server answered.
+pub fn table(report: &AuditReport) -> String {
+    let rows: Vec<[String; 4]> = report
+        .audited
+        .iter()
+        .map(|a| {
+            [
+                a.delegation.zone_name.to_string(),
+                a.delegation.name.to_string(),
+                a.judgement.verdict.to_string(),
+                a.judgement.reason.clone(),
+            ]
+        })
+        .collect();
+    let header = ["ZONE", "NAME", "VERDICT", "DETAIL"].map(String::from);
+    // Columns as wide as their longest cell, up to a limit: a longer name overflows its own row.
+    let width = |i: usize| {
+        rows.iter()
+            .chain(std::iter::once(&header))
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(MAX_COLUMN)
+    };
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+        header[0], header[1], header[2], header[3]
+    );
+    for (row, a) in rows.iter().zip(&report.audited) {
+        let _ = writeln!(
+            out,
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+            row[0], row[1], row[2], row[3]
+        );
+        if a.judgement.verdict != Verdict::Ok {
+            for s in &a.evidence.servers {
+                let _ = writeln!(
+                    out,
+                    "{:w0$}    {} {}: {}",
+                    "",
+                    s.host,
+                    s.address.as_deref().unwrap_or("(no address)"),
+                    s.soa.summary()
+                );
+            }
+        }
+    }
+    for r in &report.removals {
+        let _ = match &r.result {
+            Removal::Removed(change) => writeln!(
+                out,
+                "removed {} ({}; change {change})",
+                r.name,
+                r.records.join("; ")
+            ),
+            Removal::Kept(why) => writeln!(out, "kept {}: {why}", r.name),
+            Removal::Failed(why) => writeln!(out, "removal of {} failed: {why}", r.name),
+        };
+    }
+    for e in &report.errors {
+        let _ = writeln!(out, "error: {}: {}", e.zone, e.error);
+    }
+    let counts = counts(report.audited.iter());
+    let listed: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} delegations in {} zones: {}",
+        report.audited.len(),
+        report.zones.len(),
+        if listed.is_empty() {
+            "none".to_owned()
+        } else {
+            listed.join(", ")
+        }
+    );
+    out
+}
+
+/// One EMF document per parent zone: the count of delegations per verdict (zeros included, so an
+/// alarm sees data every run), with the dimension sets (ParentZone, Verdict) and (Verdict).
+pub fn emf_lines(report: &AuditReport, timestamp_ms: u128) -> Vec<String> {
+    let mut lines = Vec::new();
+    for zone in &report.zones {
+        let in_zone = report
+            .audited
+            .iter()
+            .filter(|a| a.delegation.zone_id == zone.id);
+        for (verdict, count) in counts(in_zone) {
+            let doc = json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms as u64,
+                    "CloudWatchMetrics": [{
+                        "Namespace": METRIC_NAMESPACE,
+                        "Dimensions": [["ParentZone", "Verdict"], ["Verdict"]],
+                        "Metrics": [{"Name": METRIC_NAME, "Unit": "Count"}],
+                    }],
+                },
+                "ParentZone": zone.name.as_str(),
+                "Verdict": verdict,
+                METRIC_NAME: count,
+            });
+            lines.push(doc.to_string());
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+#[path = "tests/report.rs"]
+mod tests;

@@ -1,0 +1,5 @@
+//! DNS adapters: the prober behind `ports::DnsProber` (`prober`).
+
+pub mod prober;
+
+pub use prober::HickoryProber;
