@@ -232,6 +232,18 @@ def of_type(resources: dict, rtype: str) -> dict[str, dict]:
     return {k: v for k, v in resources.items() if v["Type"] == rtype}
 
 
+def is_audit_topic(topic: dict) -> bool:
+    """The audit's alarm topic (EnableAudit with AlarmEmail), as opposed to the request topic."""
+    return "audit" in str(topic.get("Properties", {}).get("DisplayName", ""))
+
+
+def request_topic(resources: dict) -> tuple[str, dict]:
+    """The queued ServiceToken's topic: the one SNS topic that is not the audit's alarm topic."""
+    topics = [(k, t) for k, t in of_type(resources, "AWS::SNS::Topic").items() if not is_audit_topic(t)]
+    assert len(topics) == 1, f"expected one request topic, found {[k for k, _ in topics]}"
+    return topics[0]
+
+
 def one_of_type(resources: dict, rtype: str) -> tuple[str, dict]:
     found = of_type(resources, rtype)
     assert len(found) == 1, f"expected one {rtype}, found {sorted(found)}"
@@ -601,7 +613,7 @@ def test_provider_organization_access():
     assert org == [{"Action": "lambda:InvokeFunction", "FunctionName": f"GetAtt:{fn_name}.Arn",
                     "Principal": "*", "PrincipalOrgID": "o-abcdefghij"}]
     # The topic (the queued token) admits the organization too; SNS no longer invokes the function.
-    topic, _ = one_of_type(res, "AWS::SNS::Topic")
+    topic, _ = request_topic(res)
     check_topic_policy(res, topic, org="o-abcdefghij")
     assert not [p for p in perms.values() if p["Properties"]["Principal"] == "sns.amazonaws.com"]
     assert r.outputs()["SnsServiceToken"] == f"Ref:{topic}"
@@ -609,7 +621,7 @@ def test_provider_organization_access():
     # account (and CloudFormation for this account's stacks) only.
     d = provider().resources()
     assert not of_type(d, "AWS::Lambda::Permission")
-    check_topic_policy(d, one_of_type(d, "AWS::SNS::Topic")[0], org=None)
+    check_topic_policy(d, request_topic(d)[0], org=None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -618,8 +630,8 @@ def test_provider_organization_access():
 
 def check_topic_policy(res: dict, topic: str, org: str | None, account: str = DNS_ACCOUNT) -> None:
     """Only sns:Publish on the topic, for this account, the organization and CloudFormation for our stacks."""
-    _, tp = one_of_type(res, "AWS::SNS::TopicPolicy")
-    assert tp["Properties"]["Topics"] == [f"Ref:{topic}"]
+    (tp,) = [t for t in of_type(res, "AWS::SNS::TopicPolicy").values()
+             if t["Properties"]["Topics"] == [f"Ref:{topic}"]]
     stmts = statements(tp["Properties"]["PolicyDocument"])
     by_principal = {}
     for st in stmts:
@@ -641,7 +653,7 @@ def check_queued_path(res: dict, batch_size: int, window: int, concurrency: int)
     """The topic, both queues, the queue policy, the subscription, the mapping and the role's SQS grant."""
     fn_name, fn = one_of_type(res, "AWS::Lambda::Function")
     timeout = int(fn["Properties"]["Timeout"])
-    topic, _ = one_of_type(res, "AWS::SNS::Topic")
+    topic, _ = request_topic(res)
     queues = of_type(res, "AWS::SQS::Queue")
     assert len(queues) == 2, sorted(queues)
     (main,) = [k for k, q in queues.items() if "RedrivePolicy" in q["Properties"]]
@@ -676,7 +688,8 @@ def check_queued_path(res: dict, batch_size: int, window: int, concurrency: int)
         (op, cond), = st["Condition"].items()
         assert op in ("ArnEquals", "StringEquals") and cond == {"aws:SourceArn": f"Ref:{topic}"}, st
     # The topic delivers to the queue (the SNS envelope, which the function unwraps).
-    _, sub = one_of_type(res, "AWS::SNS::Subscription")
+    (sub,) = [s for s in of_type(res, "AWS::SNS::Subscription").values()
+              if s["Properties"]["TopicArn"] == f"Ref:{topic}"]
     sp = sub["Properties"]
     assert (sp["Protocol"], sp["Endpoint"], sp["TopicArn"]) == ("sqs", f"GetAtt:{main}.Arn", f"Ref:{topic}")
     assert str(sp.get("RawMessageDelivery", False)).lower() == "false"
@@ -691,7 +704,7 @@ def check_queued_path(res: dict, batch_size: int, window: int, concurrency: int)
     assert int(ep["MaximumBatchingWindowInSeconds"]) == window
     assert int(ep["ScalingConfig"]["MaximumConcurrency"]) == concurrency
     # The role may consume that queue, and no other, and do nothing else with SQS.
-    role, _ = one_of_type(res, "AWS::IAM::Role")
+    role = provider_role(res)
     sqs_stmts = [st for st in role_statements(res, role) if any(a.startswith("sqs:") for a in actions_of(st))]
     assert len(sqs_stmts) == 1, sqs_stmts
     (grant,) = sqs_stmts
@@ -731,7 +744,8 @@ def test_provider_queued_service_token(variant):
     # The function no longer subscribes to the topic itself: SNS reaches it only through the queue.
     assert not [p for p in of_type(res, "AWS::Lambda::Permission").values()
                 if p["Properties"]["Principal"] == "sns.amazonaws.com"]
-    assert len(of_type(res, "AWS::SNS::Subscription")) == 1
+    assert [s["Properties"]["Protocol"] for s in of_type(res, "AWS::SNS::Subscription").values()
+            if s["Properties"]["TopicArn"] == f"Ref:{found['topic']}"] == ["sqs"]
 
 
 def test_provider_direct_only():
@@ -941,15 +955,17 @@ def test_audit_alarm_watches_dangling_and_dnssec_broken_delegations(email):
     assert expr["ReturnData"] is True and set(re.findall(r"[a-z]+", expr["Expression"])) == set(stats)
     assert p["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and p["Threshold"] == 1
     assert p["TreatMissingData"] == "notBreaching"
-    topics = of_type(res, "AWS::SNS::Topic")
+    topics = [k for k, t in of_type(res, "AWS::SNS::Topic").items() if is_audit_topic(t)]
     if not email:
         assert not topics and "AlarmActions" not in p
         return
     (topic,) = topics
     assert p["AlarmActions"] == [f"Ref:{topic}"]
-    (sub,) = of_type(res, "AWS::SNS::Subscription").values()
+    (sub,) = [s for s in of_type(res, "AWS::SNS::Subscription").values()
+              if s["Properties"]["TopicArn"] == f"Ref:{topic}"]
     assert sub["Properties"] == {"TopicArn": f"Ref:{topic}", "Protocol": "email", "Endpoint": email}
-    (policy,) = of_type(res, "AWS::SNS::TopicPolicy").values()
+    (policy,) = [t for t in of_type(res, "AWS::SNS::TopicPolicy").values()
+                 if t["Properties"]["Topics"] == [f"Ref:{topic}"]]
     (stmt,) = statements(policy["Properties"]["PolicyDocument"])
     assert stmt["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and actions_of(stmt) == ["sns:Publish"]
     assert stmt["Condition"] == {"StringEquals": {"aws:SourceAccount": DNS_ACCOUNT}}
