@@ -12,7 +12,8 @@ Run:
     python tests/esm/esm_driver.py --endpoint http://127.0.0.1:PORT --queue-url URL \
         --binary target/lambda/subdomain-delegation/bootstrap [--env-json FILE | --env K=V ...] \
         [--batch-size 500] [--window 2] [--concurrency 2] [--timeout 300] \
-        [--expect N] [--idle-exit S] [--max-seconds 900] [--pollers 2] [--workdir DIR]
+        [--expect N] [--idle-exit S] [--max-seconds 900] [--pollers 2] [--empty-pause 0.1]
+        [--workdir DIR]
 Batch logs (one line per batch, on stderr): `esm: batch 3: 500 messages, 2345 ms, 0 failures`.
 The last line on stdout is the JSON summary (see `Mapping.summary`). Exit status 0 when the run
 stopped because the expected messages were all deleted or the queue stayed idle, 1 when it hit
@@ -48,7 +49,12 @@ What it does, and how it compares with Lambda's ESM for SQS:
   such JSON, or a run past the timeout (the process is killed): the whole batch failed, as Lambda
   treats an invalid response or a function error. Failed messages are not deleted and come back
   after their visibility timeout (so tests use a short one).
-- Deletes: DeleteMessageBatch, 10 entries a call; an entry SQS refuses is logged and counted.
+- Deletes: after the invocation has returned (its concurrency slot is free again, as in Lambda),
+  DeleteMessageBatch, 10 entries a call; an entry SQS refuses is logged and counted.
+- One SQS call at a time: moto's SQS is not thread-safe (two ReceiveMessage calls at once can
+  hand out one message twice or fail with "Set changed size during iteration"; two
+  DeleteMessageBatch calls at once can each rebuild the queue without the other's message, so
+  one deletion is lost), so the pollers and the deletes take turns.
 - Stop: after `expect` distinct messages were deleted and no invocation runs; or, with no
   message received, no batch waiting and no invocation running for `idle_exit` seconds; or at
   `max_seconds` (reported as timed out). Messages received but not yet invoked at the stop stay on
@@ -80,6 +86,28 @@ PAYLOAD_LIMIT = 6 * 1024 * 1024
 SQS_MAX = 10
 # Grace after the function timeout before a stuck process is killed.
 KILL_GRACE_S = 30
+
+
+class Turns:
+    """A first-come, first-served lock: the SQS calls take turns in the order they asked, so that
+    busy pollers cannot starve the deletes."""
+
+    def __init__(self):
+        self.cv = threading.Condition()
+        self.next_ticket = 0
+        self.serving = 0
+
+    def __enter__(self):
+        with self.cv:
+            ticket = self.next_ticket
+            self.next_ticket += 1
+            while ticket != self.serving:
+                self.cv.wait()
+
+    def __exit__(self, *exc):
+        with self.cv:
+            self.serving += 1
+            self.cv.notify_all()
 
 
 def log_stderr(msg):
@@ -166,7 +194,7 @@ class Mapping:
 
     def __init__(self, endpoint, queue_url, binary, env=None, *, batch_size=10, window=2.0,
                  concurrency=2, timeout=300, expect=None, idle_exit=None, max_seconds=900.0,
-                 pollers=2, poll_wait=1, workdir=None, region="us-east-1", log=log_stderr,
+                 pollers=2, empty_pause=0.1, workdir=None, region="us-east-1", log=log_stderr,
                  access_key="test", secret_key="test"):
         if not loopback(endpoint) or not loopback(queue_url):
             raise ValueError(f"the ESM stand-in talks to loopback only, not {endpoint} / {queue_url}")
@@ -190,7 +218,7 @@ class Mapping:
         self.idle_exit = idle_exit
         self.max_seconds = float(max_seconds)
         self.pollers = max(1, pollers)
-        self.poll_wait = int(poll_wait)
+        self.empty_pause = float(empty_pause)
         self.region = region
         self.log = log or (lambda _msg: None)
         self.workdir = workdir or tempfile.mkdtemp(prefix="esm-")
@@ -208,9 +236,11 @@ class Mapping:
             QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
         self.cv = threading.Condition()
+        self.sqs_turn = Turns()  # one SQS call at a time (see the module docstring)
         self.buffer = []  # [(arrived monotonic, record, its size in the event)] not yet invoked
         self.buffered_ids = {}  # messageId -> index in buffer
-        self.busy = 0
+        self.busy = 0  # invocations running
+        self.deleting = 0  # invocations returned whose messages are being deleted
         self.stopping = False
         self.deleted = set()
         self.receives = {}  # messageId -> times received
@@ -245,7 +275,7 @@ class Mapping:
         """Waits until the mapping stops by itself; returns the summary."""
         self.dispatcher.join(timeout)
         for t in self.threads:
-            t.join(self.poll_wait + 30)
+            t.join(30)
         for t in list(self.workers):
             t.join(self.timeout + KILL_GRACE_S + 30)
         return self.summary()
@@ -272,13 +302,14 @@ class Mapping:
                     return
                 room = max(1, min(SQS_MAX, self.batch_size - len(self.buffer)))
             try:
-                got = self.sqs.receive_message(
-                    QueueUrl=self.queue_url,
-                    MaxNumberOfMessages=room,
-                    WaitTimeSeconds=self.poll_wait,
-                    AttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
+                with self.sqs_turn:
+                    got = self.sqs.receive_message(
+                        QueueUrl=self.queue_url,
+                        MaxNumberOfMessages=room,
+                        WaitTimeSeconds=0,
+                        AttributeNames=["All"],
+                        MessageAttributeNames=["All"],
+                    ).get("Messages", [])
             except Exception as e:  # noqa: BLE001 - a poller keeps polling, as Lambda's do
                 self.log(f"ReceiveMessage failed: {e}")
                 time.sleep(0.5)
@@ -304,6 +335,8 @@ class Mapping:
                     self.first_receive = self.first_receive or now
                     self.last_activity = now
                     self.cv.notify_all()
+            if not got:
+                time.sleep(self.empty_pause)
 
     # -- dispatcher -----------------------------------------------------------------------------
 
@@ -324,10 +357,11 @@ class Mapping:
     def _done(self, now):
         if self.stopping:
             return True
-        if self.expect is not None and len(self.deleted) >= self.expect and self.busy == 0:
+        if (self.expect is not None and len(self.deleted) >= self.expect and self.busy == 0
+                and self.deleting == 0):
             self.stop_reason = "expected messages deleted"
             return True
-        if (self.idle_exit is not None and self.busy == 0 and not self.buffer
+        if (self.idle_exit is not None and self.busy == 0 and self.deleting == 0 and not self.buffer
                 and now - self.last_activity >= self.idle_exit):
             self.stop_reason = f"idle for {self.idle_exit} s"
             return True
@@ -395,6 +429,11 @@ class Mapping:
                 problem = f"not a batch response: {stdout.strip()[:200]!r}"
         if failed is None:
             failed = set(ids)  # the whole batch comes back
+        with self.cv:
+            # The invocation has returned: its slot is free while the deletes go out.
+            self.busy -= 1
+            self.deleting += 1
+            self.cv.notify_all()
         succeeded = [r for r in batch if r["messageId"] not in failed]
         deleted = self._delete(succeeded)
         summary = batch_summary_line(logs_path)
@@ -416,7 +455,7 @@ class Mapping:
         with self.cv:
             self.deleted.update(deleted)
             self.batches.append(stats)
-            self.busy -= 1
+            self.deleting -= 1
             self.last_activity = time.monotonic()
             self.cv.notify_all()
         extra = f" ({problem})" if problem else ""
@@ -428,7 +467,8 @@ class Mapping:
             chunk = records[i:i + SQS_MAX]
             entries = [{"Id": str(j), "ReceiptHandle": r["receiptHandle"]} for j, r in enumerate(chunk)]
             try:
-                out = self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+                with self.sqs_turn:
+                    out = self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
             except Exception as e:  # noqa: BLE001 - counted; the messages come back
                 self.log(f"DeleteMessageBatch failed: {e}")
                 with self.cv:
@@ -459,7 +499,7 @@ class Mapping:
                     "concurrency": self.concurrency,
                     "timeout_s": self.timeout,
                     "pollers": self.pollers,
-                    "poll_wait_s": self.poll_wait,
+                    "empty_pause_s": self.empty_pause,
                 },
                 "wall_s": end - self.started,
                 "first_receive_s": (self.first_receive - self.started) if self.first_receive else None,
@@ -528,7 +568,7 @@ def main(argv=None):
     ap.add_argument("--idle-exit", type=float, help="stop after this many seconds with nothing to do")
     ap.add_argument("--max-seconds", type=float, default=900.0, help="stop after this long, whatever happens")
     ap.add_argument("--pollers", type=int, default=2)
-    ap.add_argument("--poll-wait", type=int, default=1, help="ReceiveMessage WaitTimeSeconds")
+    ap.add_argument("--empty-pause", type=float, default=0.1, help="seconds between polls of an empty queue")
     ap.add_argument("--workdir", help="where the event files and the binary's logs go")
     ap.add_argument("--region", default="us-east-1")
     args = ap.parse_args(argv)
@@ -539,7 +579,7 @@ def main(argv=None):
             args.endpoint, args.queue_url, args.binary, parse_env(args),
             batch_size=args.batch_size, window=args.window, concurrency=args.concurrency,
             timeout=args.timeout, expect=args.expect, idle_exit=args.idle_exit,
-            max_seconds=args.max_seconds, pollers=args.pollers, poll_wait=args.poll_wait,
+            max_seconds=args.max_seconds, pollers=args.pollers, empty_pause=args.empty_pause,
             workdir=args.workdir, region=args.region,
         )
     except ValueError as e:
