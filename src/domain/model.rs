@@ -289,6 +289,34 @@ pub struct StackEvent {
     pub status: ResourceStatus,
 }
 
+/// `<parent zone id>/<delegated name>`: changes only when the parent zone or the name changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub parent_zone_id: ZoneId,
+    pub name: DnsName,
+}
+
+impl Identity {
+    /// Parses a PhysicalResourceId this provider wrote; anything else (a failed Create's marker, an
+    /// ID CloudFormation made up after a cancelled Create) is `None`.
+    pub fn parse(physical_id: &str) -> Option<Self> {
+        let (zone, name) = physical_id.split_once('/')?;
+        let parent_zone_id = ZoneId::parse(zone)?;
+        let name = DnsName::parse(name).ok()?;
+        // Only the exact form we write: a zone ID prefix and an already normalised name.
+        (name.as_str() == physical_id.split_once('/')?.1).then_some(Identity {
+            parent_zone_id,
+            name,
+        })
+    }
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.parent_zone_id, self.name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

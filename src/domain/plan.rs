@@ -1,12 +1,13 @@
 //! The pure plan: desired delegation + live state of the parent zone → the change batch to send,
 //! or a refusal that says why nothing may be written. No IO here; every rule is tested with values.
 
+/// The identity moved to the model, where the ports' data lives; re-exported for the plan's users.
+pub use super::model::Identity;
 use super::model::{
     Action, Change, DnssecState, KeyStatus, LiveRecord, RecordKind, RecordType, SigningStatus, Zone,
 };
 use super::name::{DnsName, normalize_value, same_values};
 use super::properties::{DnssecMode, OnConflict, ZoneId};
-use std::fmt;
 
 /// The DS values the parent should hold: `None` when DS is not ours to manage (`Dnssec=off`);
 /// one value per ACTIVE key-signing key while the child is SIGNING, so the chain holds through a
@@ -429,34 +430,6 @@ fn list_for_message(items: &[String]) -> String {
         out.push_str(&format!(" and {} more", items.len() - SHOWN));
     }
     out
-}
-
-/// `<parent zone id>/<delegated name>`: changes only when the parent zone or the name changes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
-    pub parent_zone_id: ZoneId,
-    pub name: DnsName,
-}
-
-impl Identity {
-    /// Parses a PhysicalResourceId this provider wrote; anything else (a failed Create's marker, an
-    /// ID CloudFormation made up after a cancelled Create) is `None`.
-    pub fn parse(physical_id: &str) -> Option<Self> {
-        let (zone, name) = physical_id.split_once('/')?;
-        let parent_zone_id = ZoneId::parse(zone)?;
-        let name = DnsName::parse(name).ok()?;
-        // Only the exact form we write: a zone ID prefix and an already normalised name.
-        (name.as_str() == physical_id.split_once('/')?.1).then_some(Identity {
-            parent_zone_id,
-            name,
-        })
-    }
-}
-
-impl fmt::Display for Identity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.parent_zone_id, self.name)
-    }
 }
 
 #[cfg(test)]
