@@ -174,14 +174,22 @@ async fn creates_and_deletes_of_different_names_share_a_batch_and_redelivery_wri
         names_now,
         ["b1.example.com.", "b2.example.com.", "b3.example.com."]
     );
-    // The same batch delivered again: the Delete finds nothing, the Creates adopt their records.
+    // The same batch delivered again: the Delete finds nothing, the Creates adopt their records,
+    // and nothing is written: no change call at all.
     let before = rig.w.parent_records().await;
+    rig.proxy.reset().await;
     assert!(rig.batch(&second).await.is_empty());
     assert_eq!(rig.w.parent_records().await, before);
+    let calls = rig.parent_calls().await;
+    assert!(
+        !calls.iter().any(|c| c == "ChangeResourceRecordSets"),
+        "{calls:?}"
+    );
     let answers = rig.answers();
     for r in &second {
         assert_eq!(answers[&request_id(r)]["Status"], "SUCCESS");
     }
+    assert_eq!(answers[&request_id(&second[1])]["Data"]["ChangeId"], "");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

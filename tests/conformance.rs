@@ -95,6 +95,46 @@ fn lambda_invoke(port: u16, event: &Value) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// The packaged bootstrap polling the Runtime API on `port`, with the environment Lambda sets for
+/// a provided.al2023 function plus the provider's test settings; its output goes to the returned
+/// log file.
+fn start_function(port: u16, moto_endpoint: &str) -> (Proc, PathBuf) {
+    let log_path = repo_root().join(format!("target/test-events/runtime-{}.log", uuid()));
+    std::fs::create_dir_all(log_path.parent().unwrap()).unwrap();
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let mut function = Command::new(bootstrap());
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL_ROUTE_53",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_SESSION_TOKEN",
+        "RUST_LOG",
+    ] {
+        function.env_remove(var);
+    }
+    function
+        .envs(lambda_env(moto_endpoint))
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/subdomain-delegation",
+        )
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", LOG_STREAM)
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file);
+    let function = Proc(function.spawn().expect("starting the packaged bootstrap"));
+    (function, log_path)
+}
+
 /// An example event with moto's zone IDs and the receiver's URL, wherever the request sits.
 fn localise(file: &str, w: &World, receiver: &Receiver) -> Value {
     let text = std::fs::read_to_string(repo_root().join("examples/events").join(file))
@@ -120,40 +160,7 @@ async fn the_packaged_binary_under_cargo_lambda_watch_handles_the_example_events
     let port = free_port();
     let _api = start_runtime_api(port);
 
-    let log_path = repo_root().join(format!("target/test-events/runtime-{}.log", uuid()));
-    std::fs::create_dir_all(log_path.parent().unwrap()).unwrap();
-    let log_file = std::fs::File::create(&log_path).unwrap();
-    let mut function = Command::new(bootstrap());
-    for var in [
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL_ROUTE_53",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_SESSION_TOKEN",
-        "RUST_LOG",
-    ] {
-        function.env_remove(var);
-    }
-    // What Lambda sets for a provided.al2023 function, plus the provider's test settings.
-    function
-        .envs(lambda_env(&w.moto.endpoint))
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{port}/.rt"),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/subdomain-delegation",
-        )
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", LOG_STREAM)
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file);
-    let mut function = Proc(function.spawn().expect("starting the packaged bootstrap"));
+    let (mut function, log_path) = start_function(port, &w.moto.endpoint);
 
     let ns = fqdn_sorted(&name_servers(&w.child, &w.child_zone).await);
     let dev = |ttl: i64| {
@@ -318,37 +325,7 @@ async fn the_audit_event_under_cargo_lambda_watch_prints_findings_and_metrics() 
     .await;
     let port = free_port();
     let _api = start_runtime_api(port);
-    let log_path = repo_root().join(format!("target/test-events/runtime-{}.log", uuid()));
-    std::fs::create_dir_all(log_path.parent().unwrap()).unwrap();
-    let log_file = std::fs::File::create(&log_path).unwrap();
-    let mut function = Command::new(bootstrap());
-    for var in [
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL_ROUTE_53",
-        "AWS_ENDPOINT_URL_STS",
-        "RUST_LOG",
-    ] {
-        function.env_remove(var);
-    }
-    function
-        .envs(lambda_env(&w.moto.endpoint))
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{port}/.rt"),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/subdomain-delegation",
-        )
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", LOG_STREAM)
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file);
-    let mut function = Proc(function.spawn().expect("starting the packaged bootstrap"));
+    let (mut function, log_path) = start_function(port, &w.moto.endpoint);
     let event = json!({"subdomainDelegationAudit": {
         "nameserverAddresses": {"ns1.dns.test": knot.addr.to_string()},
         "timeoutSeconds": 0.5,

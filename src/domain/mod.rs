@@ -9,5 +9,6 @@ pub mod name;
 pub mod plan;
 pub mod probe;
 pub mod properties;
+pub mod refusal;
 pub mod removal;
 pub mod verdict;

@@ -1,13 +1,16 @@
 //! The pure plan: desired delegation + live state of the parent zone → the change batch to send,
 //! or a refusal that says why nothing may be written. No IO here; every rule is tested with values.
 
-/// The identity moved to the model, where the ports' data lives; re-exported for the plan's users.
+/// The identity moved to the model, where the ports' data lives, and the refusals to their own
+/// file; both re-exported for the plan's users.
 pub use super::model::Identity;
 use super::model::{
     Action, Change, DnssecState, KeyStatus, LiveRecord, RecordKind, RecordType, SigningStatus, Zone,
 };
 use super::name::{DnsName, normalize_value, same_values};
-use super::properties::{DnssecMode, OnConflict, ZoneId};
+use super::properties::{DnssecMode, OnConflict};
+pub use super::refusal::Refusal;
+use super::refusal::list_for_message;
 
 /// The DS values the parent should hold: `None` when DS is not ours to manage (`Dnssec=off`);
 /// one value per ACTIVE key-signing key while the child is SIGNING, so the chain holds through a
@@ -81,6 +84,8 @@ pub enum Outcome {
     Replaced,
     /// An Update converged the record it owns.
     Updated,
+    /// An Update found the record it owns already as desired: nothing to write.
+    Unchanged,
 }
 
 impl Outcome {
@@ -90,81 +95,18 @@ impl Outcome {
             Outcome::Adopted => "adopted",
             Outcome::Replaced => "replaced",
             Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpsertPlan {
-    /// Always non-empty: the desired state is UPSERTed even when it already holds, so a redelivered
-    /// request gets the same answer (Route 53 treats an identical UPSERT as a no-op).
+    /// Empty when the parent already holds exactly the desired records (a redelivered request, an
+    /// Update that changes no record): a StackSet update of thousands of stacks then costs no
+    /// change call, no change-throughput token and no INSYNC wait.
     pub changes: Vec<Change>,
     pub outcome: Outcome,
-}
-
-/// Why the provider will not write. Each message says what to do about it.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error(
-        "the delegated name {name} is the parent zone's own name; the provider never touches a zone apex. Use a child zone whose name is below {name}"
-    )]
-    Apex { name: DnsName },
-    #[error(
-        "the delegated name {name} is not below the parent zone {parent}; use a child zone whose name ends in .{parent}"
-    )]
-    NotBelow { name: DnsName, parent: DnsName },
-    #[error(
-        "the parent zone {id} ({name}) is a private hosted zone; delegations need a public parent zone"
-    )]
-    ParentPrivate { id: ZoneId, name: DnsName },
-    #[error(
-        "the child zone {id} ({name}) is a private hosted zone; delegate to a public hosted zone"
-    )]
-    ChildPrivate { id: ZoneId, name: DnsName },
-    #[error(
-        "the child zone {id} ({name}) has no name servers; it cannot be delegated to. Use a public hosted zone created by Route 53"
-    )]
-    NoNameServers { id: ZoneId, name: DnsName },
-    #[error(
-        "DelegatedName is {given} but the child zone {id} is {actual}; fix ChildHostedZoneId or DelegatedName"
-    )]
-    DelegatedNameMismatch {
-        given: DnsName,
-        actual: DnsName,
-        id: ZoneId,
-    },
-    #[error(
-        "the parent zone already has {kind} records at {name} with other values ({existing}); it was left untouched. Remove them, or set OnConflict to replace"
-    )]
-    Conflict {
-        name: DnsName,
-        kind: RecordKind,
-        existing: String,
-    },
-    #[error(
-        "the parent zone holds records at or below {name} that the delegation would hide: {records}. Move or delete them, or set AllowOccludedRecords to true"
-    )]
-    Occluded { name: DnsName, records: String },
-    #[error(
-        "Dnssec is required but the child zone is {status} with {keys}; enable DNSSEC signing with an active key-signing key in the child zone, or set Dnssec to auto"
-    )]
-    DnssecRequired { status: String, keys: String },
-    #[error(
-        "the parent zone holds {record} as an alias or with a routing policy; the provider manages only simple NS and DS records. Delete it by hand first"
-    )]
-    Unmanageable { record: String },
-    #[error(
-        "no public hosted zone is named {name} in the parent account ({private} private); check ParentHostedZoneName, or give ParentHostedZoneId"
-    )]
-    NoPublicParent { name: DnsName, private: usize },
-    #[error(
-        "{count} public hosted zones are named {name} ({ids}); give ParentHostedZoneId to choose one"
-    )]
-    SeveralPublicParents {
-        name: DnsName,
-        count: usize,
-        ids: String,
-    },
 }
 
 /// `ParentHostedZoneName` must name exactly one public zone: choosing among several would be a
@@ -368,7 +310,22 @@ pub fn plan_upsert(
             values: ds.clone(),
         });
     }
+    changes.retain(|change| !already_live(change, live));
+    let outcome = match outcome {
+        Outcome::Updated if changes.is_empty() => Outcome::Unchanged,
+        other => other,
+    };
     Ok(UpsertPlan { changes, outcome })
+}
+
+/// An UPSERT the parent already holds exactly: same name, type, TTL and values.
+fn already_live(change: &Change, live: &[LiveRecord]) -> bool {
+    change.action == Action::Upsert
+        && live_at(live, &change.name, change.kind).is_some_and(|record| {
+            !record.special
+                && record.ttl == Some(change.ttl)
+                && same_values(&record.values, &change.values)
+        })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -415,21 +372,6 @@ fn exact_delete(record: &LiveRecord, kind: RecordKind) -> Change {
         ttl: record.ttl.unwrap_or(0),
         values: record.values.clone(),
     }
-}
-
-/// Joins names for a message, keeping it short when there are many.
-fn list_for_message(items: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut out = items
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if items.len() > SHOWN {
-        out.push_str(&format!(" and {} more", items.len() - SHOWN));
-    }
-    out
 }
 
 #[cfg(test)]

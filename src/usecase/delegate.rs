@@ -47,29 +47,34 @@ pub async fn delegate<C: Connector>(
         ttl: props.ttl,
     };
     let planned = plan_upsert(&desired, &view.live, mode(request, props, &view.identity))?;
-    let change = write(
-        &parent,
-        &view.zone.id,
-        &planned.changes,
-        &request.change_comment(),
-        cx.progress,
-    )
-    .await
-    .map_err(|e| change_failure(e, &view.zone.id))?;
-    if props.wait_for_sync {
-        await_sync(cx, &parent, &change, &view.identity).await?;
+    let mut change_id = String::new();
+    if !planned.changes.is_empty() {
+        let change = write(
+            &parent,
+            &view.zone.id,
+            &planned.changes,
+            &request.change_comment(),
+            cx.progress,
+        )
+        .await
+        .map_err(|e| change_failure(e, &view.zone.id))?;
+        if props.wait_for_sync {
+            await_sync(cx, &parent, &change, &view.identity).await?;
+        }
+        change_id = change.id;
     }
     Ok(delegated(
         &view.identity,
         &child.zone,
         &desired,
         props,
-        &change.id,
+        &change_id,
         planned.outcome,
     ))
 }
 
-/// The answer of a delegation that was written (docs/design.md, "The answer").
+/// The answer of a delegation that was written, or found as desired (docs/design.md, "The
+/// answer"); `change_id` is empty when nothing had to be written.
 pub fn delegated(
     identity: &Identity,
     child: &Zone,
@@ -86,6 +91,7 @@ pub fn delegated(
             Planned::Adopted => Action::Adopted,
             Planned::Replaced => Action::Replaced,
             Planned::Updated => Action::Updated,
+            Planned::Unchanged => Action::Unchanged,
         },
     }
 }

@@ -1,5 +1,6 @@
 //! Unit tests of `domain::plan`, with plain values.
 use super::*;
+use crate::domain::properties::ZoneId;
 
 fn n(s: &str) -> DnsName {
     DnsName::parse(s).unwrap()
@@ -126,6 +127,50 @@ fn same_values_are_adopted_in_any_order_and_case() {
 }
 
 #[test]
+fn records_already_as_desired_are_not_written_again() {
+    let ds = ["12345 13 2 ABCDEF"];
+    let live = [
+        record(
+            "dev.example.com",
+            "NS",
+            300,
+            &["NS-2.awsdns-02.net.", "ns-1.awsdns-01.com."],
+        ),
+        record("dev.example.com", "DS", 300, &ds),
+    ];
+    // A redelivered Create adopts its own record and writes nothing.
+    let plan = plan_upsert(&desired(Some(&ds)), &live, CREATE).unwrap();
+    assert_eq!(plan.outcome, Outcome::Adopted);
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+    // An Update that changes no record is unchanged.
+    let plan = plan_upsert(&desired(Some(&ds)), &live, Mode::Converge).unwrap();
+    assert_eq!(plan.outcome, Outcome::Unchanged);
+    assert!(plan.changes.is_empty());
+    // Only what differs is written: a new DS key, with the NS left alone.
+    let plan = plan_upsert(
+        &desired(Some(&["54321 13 2 FEDCBA"])),
+        &live,
+        Mode::Converge,
+    )
+    .unwrap();
+    assert_eq!(plan.outcome, Outcome::Updated);
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].kind, RecordKind::Ds);
+    // A TTL change is a change.
+    let other_ttl = Desired {
+        ttl: 60,
+        ..desired(Some(&ds))
+    };
+    assert_eq!(
+        plan_upsert(&other_ttl, &live, Mode::Converge)
+            .unwrap()
+            .changes
+            .len(),
+        2
+    );
+}
+
+#[test]
 fn other_ns_values_conflict_unless_replace() {
     let live = [record("dev.example.com", "NS", 300, &OTHER_NS)];
     let refusal = plan_upsert(&desired(None), &live, CREATE).unwrap_err();
@@ -235,11 +280,13 @@ fn ds_follows_the_desired_state() {
             values: strings(&[ds])
         }
     );
-    assert_eq!(plan.changes[1].kind, RecordKind::Ns);
-
-    // Dnssec=off: a DS at the name is left alone.
-    let plan = plan_upsert(&desired(None), &live, Mode::Converge).unwrap();
+    // The NS is already as desired: only the DS goes.
     assert_eq!(plan.changes.len(), 1);
+
+    // Dnssec=off: a DS at the name is left alone (and the NS needs nothing).
+    let plan = plan_upsert(&desired(None), &live, Mode::Converge).unwrap();
+    assert!(plan.changes.is_empty());
+    assert_eq!(plan.outcome, Outcome::Unchanged);
 
     // Create against a different DS conflicts like NS does.
     let refusal = plan_upsert(&desired(Some(&["999 13 2 FF"])), &live, CREATE).unwrap_err();

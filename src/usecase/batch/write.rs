@@ -26,6 +26,15 @@ pub(super) async fn write_all<C: Connector>(
         .enumerate()
         .map(|(i, p)| (i, p.changes.as_slice()))
         .collect();
+    // A request whose records are already as desired is answered without a call.
+    for plan in plans.iter().filter(|p| p.changes.is_empty()) {
+        let item = &items[plan.item];
+        items[plan.item].result = Some(outcome_of(plan, item, "", &Ok(())));
+    }
+    let requests: Vec<(usize, &[Change])> = requests
+        .into_iter()
+        .filter(|(_, changes)| !changes.is_empty())
+        .collect();
     let packed = pack(&requests, &limits);
     for i in packed.too_large {
         items[plans[i].item].result = Some(Err(Failure::Aws(AdapterError::Other(
