@@ -30,6 +30,10 @@ pub enum AdapterError {
     /// read them. Reading again and re-planning may succeed.
     #[error("{0}")]
     Conflict(String),
+    /// Route 53 kept throttling the call for as many tries as the caller allowed (only a call
+    /// made with [`ParentZoneStore::change_unless_throttled`]; others wait until the deadline).
+    #[error("{0}")]
+    Throttled(String),
     /// Anything else, after the SDK's own retries.
     #[error("{0}")]
     Other(String),
@@ -60,6 +64,19 @@ pub trait ParentZoneStore {
         changes: &[Change],
         comment: &str,
     ) -> Result<SubmittedChange, AdapterError>;
+    /// `change`, but answering [`AdapterError::Throttled`] once Route 53 has throttled it
+    /// `tries` times: a batch splits a call that the change-throughput limit keeps refusing (a
+    /// call larger than the bucket would wait until the deadline), where one request just waits.
+    async fn change_unless_throttled(
+        &self,
+        zone: &ZoneId,
+        changes: &[Change],
+        comment: &str,
+        tries: u32,
+    ) -> Result<SubmittedChange, AdapterError> {
+        let _ = tries;
+        self.change(zone, changes, comment).await
+    }
     /// Waits up to `max` for the change to be INSYNC; `Ok(false)` when time ran out first.
     async fn wait_insync(&self, change_id: &str, max: Duration) -> Result<bool, AdapterError>;
 }

@@ -218,6 +218,42 @@ async fn a_large_batch_is_split_by_route53s_limits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_larger_than_the_change_bucket_is_made_smaller_instead_of_waiting_for_the_deadline()
+{
+    let rig = Batch::new().await;
+    let props = rig.children(&names("t", 100)).await;
+    let requests: Vec<Value> = props.iter().map(|p| rig.driver.create(p)).collect();
+    rig.proxy.reset().await;
+    // A change-throughput bucket of 40 changes: a call of 100 (Route 53's limit, the default
+    // budget) can never pass, nor one of 50.
+    rig.proxy.change_bucket(40, 40).await;
+    let started = Instant::now();
+    assert!(rig.batch(&requests).await.is_empty());
+    let took = started.elapsed();
+    let answers = rig.answers();
+    for r in &requests {
+        let a = &answers[&request_id(r)];
+        assert_eq!(a["Status"], "SUCCESS", "{a}");
+    }
+    assert_eq!(rig.w.delegations().await.len(), 100);
+    let changes = rig.proxy.calls("ChangeResourceRecordSets").await;
+    let throttled = changes.iter().filter(|c| c["bucket"] == "changes").count();
+    let written = changes.iter().filter(|c| c["status"] == 200).count();
+    // 100 and then 50 refused twice each; then calls of 25, some retried once while the
+    // bucket refills.
+    assert!(throttled >= 4, "{changes:?}");
+    assert!(
+        (4..=6).contains(&written),
+        "{written} calls written: {changes:?}"
+    );
+    assert!(changes.len() <= 16, "{changes:?}");
+    assert!(
+        took < BUDGET / 2,
+        "took {took:?}: a call the bucket cannot hold must not wait for the deadline"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_route53_refuses_is_isolated_and_every_other_request_succeeds() {
     let rig = Batch::new().await;
     let props = rig.children(&names("d", 10)).await;

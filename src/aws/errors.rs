@@ -35,6 +35,9 @@ where
         | "UnrecognizedClientException"
         | "SignatureDoesNotMatch"
         | "IncompleteSignature" => AdapterError::AccessDenied(message),
+        "Throttling" | "ThrottlingException" | "PriorRequestNotComplete" => {
+            AdapterError::Throttled(message)
+        }
         "InvalidChangeBatch" if is_stale_batch(&message) => AdapterError::Conflict(message),
         "InvalidChangeBatch" | "InvalidInput" => {
             AdapterError::Refused(ChangeRefusal::from_message(message))

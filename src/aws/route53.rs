@@ -1,7 +1,7 @@
 //! The Route 53 adapter: the child zone reader and the parent zone store, over one client acting
 //! in one account.
 
-use super::errors::classify;
+use super::errors::{classify, retry_config};
 use super::pace::AccountPace;
 use crate::domain::model::{
     Action, Change, DnssecState, KeySigningKey, KeyStatus, LiveRecord, RecordType, SigningStatus,
@@ -78,6 +78,48 @@ impl Route53 {
         if let Some(pace) = &self.pace {
             pace.ready().await;
         }
+    }
+
+    /// One ChangeResourceRecordSets call; with `tries`, no more attempts than that (the rest of
+    /// the client's retry settings unchanged).
+    async fn submit(
+        &self,
+        zone: &ZoneId,
+        changes: &[Change],
+        comment: &str,
+        tries: Option<u32>,
+    ) -> Result<SubmittedChange, AdapterError> {
+        let batch = ChangeBatch::builder()
+            .comment(comment)
+            .set_changes(Some(
+                changes.iter().map(to_sdk).collect::<Result<Vec<_>, _>>()?,
+            ))
+            .build()
+            .map_err(|e| AdapterError::Other(e.to_string()))?;
+        self.paced().await;
+        let mut call = self
+            .client
+            .change_resource_record_sets()
+            .hosted_zone_id(zone.as_str())
+            .change_batch(batch)
+            .customize();
+        if let Some(tries) = tries {
+            call = call.config_override(
+                aws_sdk_route53::config::Builder::default()
+                    .retry_config(retry_config().with_max_attempts(tries.max(1))),
+            );
+        }
+        let out = call
+            .send()
+            .await
+            .map_err(|e| classify(&format!("ChangeResourceRecordSets in {zone}"), e))?;
+        let info = out.change_info().ok_or_else(|| {
+            AdapterError::Other("ChangeResourceRecordSets returned no ChangeInfo".into())
+        })?;
+        Ok(SubmittedChange {
+            id: info.id().trim_start_matches("/change/").to_owned(),
+            insync: info.status() == &ChangeStatus::Insync,
+        })
     }
 }
 
@@ -292,29 +334,17 @@ impl ParentZoneStore for Route53 {
         changes: &[Change],
         comment: &str,
     ) -> Result<SubmittedChange, AdapterError> {
-        let batch = ChangeBatch::builder()
-            .comment(comment)
-            .set_changes(Some(
-                changes.iter().map(to_sdk).collect::<Result<Vec<_>, _>>()?,
-            ))
-            .build()
-            .map_err(|e| AdapterError::Other(e.to_string()))?;
-        self.paced().await;
-        let out = self
-            .client
-            .change_resource_record_sets()
-            .hosted_zone_id(zone.as_str())
-            .change_batch(batch)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("ChangeResourceRecordSets in {zone}"), e))?;
-        let info = out.change_info().ok_or_else(|| {
-            AdapterError::Other("ChangeResourceRecordSets returned no ChangeInfo".into())
-        })?;
-        Ok(SubmittedChange {
-            id: info.id().trim_start_matches("/change/").to_owned(),
-            insync: info.status() == &ChangeStatus::Insync,
-        })
+        self.submit(zone, changes, comment, None).await
+    }
+
+    async fn change_unless_throttled(
+        &self,
+        zone: &ZoneId,
+        changes: &[Change],
+        comment: &str,
+        tries: u32,
+    ) -> Result<SubmittedChange, AdapterError> {
+        self.submit(zone, changes, comment, Some(tries)).await
     }
 
     async fn wait_insync(&self, change_id: &str, max: Duration) -> Result<bool, AdapterError> {

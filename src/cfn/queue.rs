@@ -117,6 +117,7 @@ impl<C: Connector> Provider<C> {
             parent_calls = parent_calls.load(Ordering::Relaxed),
             change_calls = report.change_calls,
             changes_written = report.changes_written,
+            throttle_shrinks = report.throttle_shrinks,
             undelivered = undelivered.len(),
             ms = started.elapsed().as_millis() as u64,
             "batch handled"

@@ -129,6 +129,41 @@ pub fn apply(view: &mut Vec<LiveRecord>, changes: &[Change]) {
     }
 }
 
+/// The most Change elements one request writes: DS DELETE, NS UPSERT and DS UPSERT.
+pub const MOST_CHANGES_PER_REQUEST: usize = 3;
+
+/// The change budget after a call of `call_changes` Change elements was throttled beyond its
+/// tries: half of it, so that the next calls fit a change-throughput bucket smaller than the
+/// call, but never less than one whole request.
+pub fn throttled_budget(call_changes: usize) -> usize {
+    (call_changes / 2).max(MOST_CHANGES_PER_REQUEST)
+}
+
+/// The calls still to make, none larger than `limits`: a call that fits is kept as it is (so the
+/// halves of a refused call stay apart), a larger one is packed again, in order. `changes[i]` is
+/// request `i`'s changes. A request too large on its own keeps a call of its own.
+pub fn shrink(
+    calls: Vec<Vec<usize>>,
+    changes: &[&[Change]],
+    limits: &BatchLimits,
+) -> Vec<Vec<usize>> {
+    let mut out = Vec::with_capacity(calls.len());
+    for call in calls {
+        let requests: Vec<(usize, &[Change])> = call.iter().map(|&i| (i, changes[i])).collect();
+        let weight = requests
+            .iter()
+            .fold(Weight::default(), |w, (_, c)| w.plus(Weight::of(c)));
+        if weight.fits(limits) {
+            out.push(call);
+            continue;
+        }
+        let packed = pack(&requests, limits);
+        out.extend(packed.calls);
+        out.extend(packed.too_large.into_iter().map(|i| vec![i]));
+    }
+    out
+}
+
 /// Splits a failed call's requests in two halves to find the one Route 53 refuses.
 pub fn halves(requests: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let (a, b) = requests.split_at(requests.len() / 2);

@@ -288,6 +288,13 @@ impl FaultProxy {
             .await;
     }
 
+    /// Route 53's 2026 buckets (account and action buckets as the proxy's defaults) with a
+    /// change-throughput bucket of `burst` changes refilling `per_second`.
+    pub async fn change_bucket(&self, burst: u32, per_second: u32) {
+        let mode = json!({ "mode": "buckets", "change_bucket": [burst, per_second] });
+        self.admin(reqwest::Method::POST, "mode", Some(mode)).await;
+    }
+
     /// Every proxied call so far: `{t, service, operation, account, status, fault, ...}`.
     pub async fn log(&self) -> Vec<Value> {
         match self.admin(reqwest::Method::GET, "log", None).await {

@@ -115,3 +115,39 @@ fn halves_split_a_failed_call() {
     assert_eq!(halves(&[1, 2, 3, 4, 5]), (vec![1, 2], vec![3, 4, 5]));
     assert_eq!(halves(&[7]), (vec![], vec![7]));
 }
+
+#[test]
+fn a_throttled_call_makes_the_remaining_calls_smaller() {
+    assert_eq!(throttled_budget(100), 50);
+    assert_eq!(throttled_budget(50), 25);
+    // Never below one whole request.
+    assert_eq!(throttled_budget(4), MOST_CHANGES_PER_REQUEST);
+    assert_eq!(throttled_budget(1), MOST_CHANGES_PER_REQUEST);
+
+    let changes: Vec<Vec<Change>> = (0..130).map(|i| ns(&format!("a{i}.example.com"))).collect();
+    let all: Vec<&[Change]> = changes.iter().map(Vec::as_slice).collect();
+    // A call of 100 (throttled), the halves of a refused call (10 + 10), and 10 more.
+    let calls = vec![
+        (0..100).collect::<Vec<usize>>(),
+        (100..110).collect(),
+        (110..120).collect(),
+        (120..130).collect(),
+    ];
+    let limits = BatchLimits::with_change_budget(throttled_budget(100));
+    let shrunk = shrink(calls, &all, &limits);
+    assert_eq!(
+        shrunk.iter().map(Vec::len).collect::<Vec<_>>(),
+        [50, 50, 10, 10, 10],
+        "calls that fit are kept apart, as they were"
+    );
+    assert_eq!(shrunk.concat(), (0..130).collect::<Vec<_>>(), "in order");
+
+    // A request larger than the budget still gets a call of its own.
+    let big = vec![
+        upsert("b.example.com", RecordKind::Ns, &["ns-1.example.net."]),
+        upsert("b.example.com", RecordKind::Ds, &["1 13 2 AA"]),
+    ];
+    let all: Vec<&[Change]> = vec![&big, &changes[0]];
+    let shrunk = shrink(vec![vec![0, 1]], &all, &BatchLimits::with_change_budget(1));
+    assert_eq!(shrunk, [vec![1], vec![0]]);
+}

@@ -41,6 +41,8 @@ pub struct Report {
     pub parent_zones: usize,
     pub change_calls: u32,
     pub changes_written: usize,
+    /// How many times a throttled change batch made the remaining ones smaller.
+    pub throttle_shrinks: u32,
 }
 
 /// What a request needs of the parent zone, once it is verified and its child read.

@@ -2,16 +2,22 @@
 //! until the refused requests are isolated, one INSYNC wait per change batch.
 
 use super::{Item, Plan, Report, nothing, props};
-use crate::domain::batch::{BatchLimits, halves, pack};
+use crate::domain::batch::{BatchLimits, halves, pack, shrink, throttled_budget};
 use crate::domain::model::{Change, RecordKind, SubmittedChange, Zone};
 use crate::ports::{AdapterError, Connector, ParentZoneStore};
 use crate::usecase::{
     Action, Context, Failure, Outcome, change_failure, changed_nothing, delegate,
 };
 
+/// How many times Route 53 may throttle a call of several requests before it is made smaller: a
+/// call with more changes than the change-throughput bucket holds would otherwise be throttled
+/// until the deadline. One request alone waits (as in the direct mode).
+const THROTTLED_TRIES_BEFORE_SHRINKING: u32 = 2;
+
 /// Writes the planned requests in as few calls as the limits allow; a refused call is split in
-/// halves until the requests Route 53 refuses are isolated. Returns the items whose record
-/// changed under them (to be planned again on their own).
+/// halves until the requests Route 53 refuses are isolated, and a call throttled past its tries
+/// makes every remaining call at most half as large. Returns the items whose record changed
+/// under them (to be planned again on their own).
 pub(super) async fn write_all<C: Connector>(
     cx: &Context<'_, C>,
     parent: &C::Parent,
@@ -20,29 +26,9 @@ pub(super) async fn write_all<C: Connector>(
     plans: &[Plan],
     report: &mut Report,
 ) -> Vec<usize> {
-    let limits = BatchLimits::with_change_budget(cx.config.max_changes_per_batch);
-    let requests: Vec<(usize, &[Change])> = plans
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (i, p.changes.as_slice()))
-        .collect();
-    // A request whose records are already as desired is answered without a call.
-    for plan in plans.iter().filter(|p| p.changes.is_empty()) {
-        let item = &items[plan.item];
-        items[plan.item].result = Some(outcome_of(plan, item, "", &Ok(())));
-    }
-    let requests: Vec<(usize, &[Change])> = requests
-        .into_iter()
-        .filter(|(_, changes)| !changes.is_empty())
-        .collect();
-    let packed = pack(&requests, &limits);
-    for i in packed.too_large {
-        items[plans[i].item].result = Some(Err(Failure::Aws(AdapterError::Other(
-            "the request's changes exceed Route 53's limits for one change batch".into(),
-        ))));
-    }
     let mut stale = Vec::new();
-    let mut queue: Vec<Vec<usize>> = packed.calls.into_iter().rev().collect();
+    // A stack of calls: the next one last.
+    let mut queue: Vec<Vec<usize>> = first_calls(cx, items, plans).into_iter().rev().collect();
     while let Some(call) = queue.pop() {
         if call.is_empty() {
             continue;
@@ -55,8 +41,7 @@ pub(super) async fn write_all<C: Connector>(
             items[plans[i].item].progress.writing();
         }
         report.change_calls += 1;
-        let comment = format!("subdomain-delegation: a batch of {} requests", call.len());
-        match parent.change(&zone.id, &changes, &comment).await {
+        match submit(parent, zone, &changes, call.len()).await {
             Ok(change) => {
                 report.changes_written += changes.len();
                 let synced = sync(cx, parent, &change).await;
@@ -65,6 +50,18 @@ pub(super) async fn write_all<C: Connector>(
                     items[plans[i].item].result =
                         Some(outcome_of(&plans[i], item, &change.id, &synced));
                 }
+            }
+            Err(AdapterError::Throttled(why)) => {
+                let budget = throttled_budget(changes.len());
+                tracing::warn!(%why, changes = changes.len(), budget, "Route 53 kept throttling a change batch: the remaining ones are made smaller");
+                report.throttle_shrinks += 1;
+                for &i in &call {
+                    items[plans[i].item].progress.refused();
+                }
+                let all: Vec<&[Change]> = plans.iter().map(|p| p.changes.as_slice()).collect();
+                let remaining = std::iter::once(call).chain(queue.drain(..).rev()).collect();
+                let limits = BatchLimits::with_change_budget(budget);
+                queue = shrink(remaining, &all, &limits).into_iter().rev().collect();
             }
             Err(e) if changed_nothing(&e) && call.len() > 1 => {
                 for &i in &call {
@@ -90,6 +87,53 @@ pub(super) async fn write_all<C: Connector>(
         }
     }
     stale
+}
+
+/// The calls to make, in order, packed under the limits and the configured budget. A request
+/// whose records are already as desired is answered here without a call; one too large for any
+/// call fails here.
+fn first_calls<C: Connector>(
+    cx: &Context<'_, C>,
+    items: &mut [Item],
+    plans: &[Plan],
+) -> Vec<Vec<usize>> {
+    for plan in plans.iter().filter(|p| p.changes.is_empty()) {
+        let item = &items[plan.item];
+        items[plan.item].result = Some(outcome_of(plan, item, "", &Ok(())));
+    }
+    let requests: Vec<(usize, &[Change])> = plans
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.changes.is_empty())
+        .map(|(i, p)| (i, p.changes.as_slice()))
+        .collect();
+    let limits = BatchLimits::with_change_budget(cx.config.max_changes_per_batch);
+    let packed = pack(&requests, &limits);
+    for i in packed.too_large {
+        items[plans[i].item].result = Some(Err(Failure::Aws(AdapterError::Other(
+            "the request's changes exceed Route 53's limits for one change batch".into(),
+        ))));
+    }
+    packed.calls
+}
+
+/// One change batch for `requests` requests: several give up after a few throttled tries (to be
+/// made smaller), one alone waits until the deadline.
+async fn submit<P: ParentZoneStore>(
+    parent: &P,
+    zone: &Zone,
+    changes: &[Change],
+    requests: usize,
+) -> Result<SubmittedChange, AdapterError> {
+    let comment = format!("subdomain-delegation: a batch of {requests} requests");
+    if requests > 1 {
+        let tries = THROTTLED_TRIES_BEFORE_SHRINKING;
+        parent
+            .change_unless_throttled(&zone.id, changes, &comment, tries)
+            .await
+    } else {
+        parent.change(&zone.id, changes, &comment).await
+    }
 }
 
 /// Waits once for a call's INSYNC; `Err` with why, for every request waiting on it.
