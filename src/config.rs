@@ -4,6 +4,7 @@ use crate::domain::authority::{
     DEFAULT_RESOURCE_TYPE, Policy, PolicyError, is_custom_resource_type,
 };
 use crate::domain::properties::role_arn_account;
+use crate::text::comma_list;
 use std::net::IpAddr;
 
 /// Route 53's documented default request rate per account since 30 July 2026 (account bucket:
@@ -140,13 +141,7 @@ fn whole_number<N: std::str::FromStr + PartialOrd>(
 
 /// Comma-separated custom resource types; empty or unset: `Custom::SubdomainDelegation`.
 fn resource_types(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
-    let types: Vec<String> = list
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let types = comma_list(list);
     if let Some(bad) = types.iter().find(|t| !is_custom_resource_type(t)) {
         return Err(ConfigError::ResourceTypes(bad.clone()));
     }
@@ -158,12 +153,10 @@ fn resource_types(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
 
 /// Comma-separated IAM role ARNs; empty or unset: none.
 fn parent_roles(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
-    list.unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|arn| !arn.is_empty())
-        .map(|arn| match role_arn_account(arn) {
-            Some(_) => Ok(arn.to_owned()),
+    comma_list(list)
+        .into_iter()
+        .map(|arn| match role_arn_account(&arn) {
+            Some(_) => Ok(arn),
             None => Err(ConfigError::ParentRoles(format!(
                 "{arn:?} is not an IAM role ARN such as arn:aws:iam::111111111111:role/Name"
             ))),

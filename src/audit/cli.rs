@@ -6,6 +6,7 @@ use super::report::{self, EXIT_USAGE};
 use super::{Options, add_overrides, parent_role, parse_nameserver_address, parse_zone};
 use crate::config::Config;
 use crate::dns::prober::DEFAULT_TIMEOUT;
+use crate::text::comma_list;
 use crate::usecase::audit::{
     AuditRequest, DEFAULT_CONCURRENCY, DEFAULT_RECHECK_AFTER, Observer, RemovalRequest,
 };
@@ -133,13 +134,7 @@ pub fn parse(args: &[String], stdout_is_terminal: bool) -> Result<Args, String> 
 
 /// `--allowed-names`, which `--remove-dangling` needs and nothing else takes.
 fn allowed_names(remove: bool, allowed: Option<&str>) -> Result<Vec<String>, String> {
-    let names: Vec<String> = allowed
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let names = comma_list(allowed);
     if remove && names.is_empty() {
         return Err("--remove-dangling needs --allowed-names (the names it may delete, e.g. \"*.example.com\")".into());
     }

@@ -10,6 +10,7 @@ use super::{Options, add_overrides, parent_role, parse_nameserver_address, parse
 use crate::config::Config;
 use crate::dns::prober::DEFAULT_TIMEOUT;
 use crate::domain::verdict::Verdict;
+use crate::text::comma_list;
 use crate::usecase::audit::{
     AuditRequest, DEFAULT_CONCURRENCY, DEFAULT_RECHECK_AFTER, Quiet, RemovalRequest,
 };
@@ -63,13 +64,7 @@ impl RemovalSettings {
         RemovalSettings {
             remove_dangling: var("DELEGATION_AUDIT_REMOVE_DANGLING")
                 .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-            allowed_names: var("DELEGATION_AUDIT_ALLOWED_NAMES")
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            allowed_names: comma_list(var("DELEGATION_AUDIT_ALLOWED_NAMES").as_deref()),
         }
     }
 }

@@ -149,14 +149,8 @@ pub fn shrink(
 ) -> Vec<Vec<usize>> {
     let mut out = Vec::with_capacity(calls.len());
     for call in calls {
+        // Packing a call on its own keeps it whole when it fits.
         let requests: Vec<(usize, &[Change])> = call.iter().map(|&i| (i, changes[i])).collect();
-        let weight = requests
-            .iter()
-            .fold(Weight::default(), |w, (_, c)| w.plus(Weight::of(c)));
-        if weight.fits(limits) {
-            out.push(call);
-            continue;
-        }
         let packed = pack(&requests, limits);
         out.extend(packed.calls);
         out.extend(packed.too_large.into_iter().map(|i| vec![i]));
