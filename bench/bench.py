@@ -384,6 +384,12 @@ def is_throttled(call):
     return False
 
 
+def delegations(emu, parent, parent_zone):
+    """The parent zone's NS records below its apex, by name (no trailing dot)."""
+    return {x["Name"].rstrip("."): x for x in emu.records(parent, parent_zone)
+            if x["Type"] == "NS" and x["Name"].rstrip(".") != PARENT_ZONE}
+
+
 def tally(calls):
     """Route 53 calls per account (all, throttled) and STS AssumeRole calls, from the proxy log."""
     r53 = {}
@@ -600,8 +606,7 @@ def bench_rollout(args, tools, workdir, who, mode, n, max_live=None):
 
         calls = proxy.calls()
         counts = tally(calls)
-        live = {x["Name"].rstrip("."): x for x in emu.records(parent, parent_zone)
-                if x["Type"] == "NS" and x["Name"].rstrip(".") != PARENT_ZONE}
+        live = delegations(emu, parent, parent_zone)
     finally:
         receiver.stop()
         if proxy:
@@ -932,8 +937,7 @@ def bench_batched(args, tools, workdir, mode, n, change_bucket=None, label="batc
         left = messaging.left(queue_url)
         calls = proxy.calls()
         counts = tally(calls)
-        live = {x["Name"].rstrip("."): x for x in emu.records(parent, parent_zone)
-                if x["Type"] == "NS" and x["Name"].rstrip(".") != PARENT_ZONE}
+        live = delegations(emu, parent, parent_zone)
     finally:
         if esm:
             esm.stop()

@@ -4,9 +4,7 @@
 
 mod support;
 
-use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-};
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -717,20 +715,7 @@ async fn a_parent_of_ten_thousand_records_is_read_in_pages_of_300() {
 fn change(name: &str, rtype: &str, values: &[&str]) -> Change {
     Change::builder()
         .action(ChangeAction::Create)
-        .resource_record_set(
-            ResourceRecordSet::builder()
-                .name(name)
-                .r#type(RrType::from(rtype))
-                .ttl(300)
-                .set_resource_records(Some(
-                    values
-                        .iter()
-                        .map(|v| ResourceRecord::builder().value(*v).build().unwrap())
-                        .collect(),
-                ))
-                .build()
-                .unwrap(),
-        )
+        .resource_record_set(record_set(name, RrType::from(rtype), 300, values))
         .build()
         .unwrap()
 }

@@ -11,7 +11,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use support::*;
@@ -135,6 +135,18 @@ fn start_function(port: u16, moto_endpoint: &str) -> (Proc, PathBuf) {
     (function, log_path)
 }
 
+/// Checks that the function is still serving the runtime, stops it and returns its output.
+fn stop_function(mut function: Proc, log_path: &Path) -> String {
+    assert!(
+        function.0.try_wait().unwrap().is_none(),
+        "the function process is still serving the runtime"
+    );
+    drop(function);
+    let logs = std::fs::read_to_string(log_path).unwrap();
+    std::fs::remove_file(log_path).ok();
+    logs
+}
+
 /// An example event with moto's zone IDs and the receiver's URL, wherever the request sits.
 fn localise(file: &str, w: &World, receiver: &Receiver) -> Value {
     let text = std::fs::read_to_string(repo_root().join("examples/events").join(file))
@@ -160,7 +172,7 @@ async fn the_packaged_binary_under_cargo_lambda_watch_handles_the_example_events
     let port = free_port();
     let _api = start_runtime_api(port);
 
-    let (mut function, log_path) = start_function(port, &w.moto.endpoint);
+    let (function, log_path) = start_function(port, &w.moto.endpoint);
 
     let ns = fqdn_sorted(&name_servers(&w.child, &w.child_zone).await);
     let dev = |ttl: i64| {
@@ -229,13 +241,7 @@ async fn the_packaged_binary_under_cargo_lambda_watch_handles_the_example_events
         "the reason ends with the Lambda log stream: {reason}"
     );
 
-    assert!(
-        function.0.try_wait().unwrap().is_none(),
-        "the function process is still serving the runtime"
-    );
-    drop(function);
-    let logs = std::fs::read_to_string(&log_path).unwrap();
-    std::fs::remove_file(&log_path).ok();
+    let logs = stop_function(function, &log_path);
 
     // Every line is JSON with a level and a message, inside the runtime's span with the Lambda
     // request ID.
@@ -325,7 +331,7 @@ async fn the_audit_event_under_cargo_lambda_watch_prints_findings_and_metrics() 
     .await;
     let port = free_port();
     let _api = start_runtime_api(port);
-    let (mut function, log_path) = start_function(port, &w.moto.endpoint);
+    let (function, log_path) = start_function(port, &w.moto.endpoint);
     let event = json!({"subdomainDelegationAudit": {
         "nameserverAddresses": {"ns1.dns.test": knot.addr.to_string()},
         "timeoutSeconds": 0.5,
@@ -338,13 +344,7 @@ async fn the_audit_event_under_cargo_lambda_watch_prints_findings_and_metrics() 
     assert_eq!(summary["zones"], json!(["example.com"]));
     assert_eq!(summary["verdicts"]["dangling"], 1);
     assert_eq!(summary["exit_code"], 1);
-    assert!(
-        function.0.try_wait().unwrap().is_none(),
-        "the function process is still serving the runtime"
-    );
-    drop(function);
-    let logs = std::fs::read_to_string(&log_path).unwrap();
-    std::fs::remove_file(&log_path).ok();
+    let logs = stop_function(function, &log_path);
     let lines: Vec<Value> = logs
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())

@@ -194,6 +194,45 @@ impl Forgery {
     /// A refused request: FAILED naming the rule, the expected ID, one answer PUT (the one
     /// printed), no ExternalId echoed, the parent zone's records exactly as before, no Route 53
     /// call in the DNS account, and a summary line that traces the stack it named.
+    /// A CDK app deploys in the DNS account, its bucket deployment (another provider's custom
+    /// resource) CREATE_IN_PROGRESS; a Create of `props` borrows it, claiming its type. Refused as
+    /// a type this provider does not serve, with the parent zone left as `before`.
+    async fn assert_borrowed_cdk_deployment_refused(
+        &self,
+        what: &str,
+        props: &Value,
+        before: &[Rec],
+    ) {
+        let cdk = self.driver_for(PARENT_ACCOUNT, "cdk-app", "DeployWebsite");
+        self.set_stacks(&[stack(
+            &cdk,
+            "UPDATE_IN_PROGRESS",
+            json!([resource(
+                "DeployWebsite",
+                "Custom::CDKBucketDeployment",
+                "CREATE_IN_PROGRESS",
+                None
+            )]),
+            json!([]),
+        )])
+        .await;
+        let mut forged = cdk.create(props);
+        forged["ResourceType"] = json!("Custom::CDKBucketDeployment");
+        let out = self.send(&forged).await;
+        self.assert_refused(
+            what,
+            &out,
+            &forged,
+            &[
+                "request verification failed",
+                "is not a type this provider serves (DELEGATION_RESOURCE_TYPES: Custom::SubdomainDelegation)",
+            ],
+            &failed_create(&forged),
+            before,
+        )
+        .await;
+    }
+
     async fn assert_refused(
         &self,
         what: &str,
@@ -365,32 +404,10 @@ async fn a_borrowed_delegation_in_progress_cannot_delegate_a_name_not_allotted_t
     );
 
     // A borrowed custom resource of another provider (CDK's bucket deployment), the request
-    // claiming its type: verified, but the zone's account still needs the allotment.
-    let cdk = rig.driver_for(PARENT_ACCOUNT, "cdk-app", "DeployWebsite");
-    rig.set_stacks(&[stack(
-        &cdk,
-        "UPDATE_IN_PROGRESS",
-        json!([resource(
-            "DeployWebsite",
-            "Custom::CDKBucketDeployment",
-            "CREATE_IN_PROGRESS",
-            None
-        )]),
-        json!([]),
-    )])
-    .await;
-    let mut forged = cdk.create(&rig.m_hijack_props());
-    forged["ResourceType"] = json!("Custom::CDKBucketDeployment");
-    let out = rig.send(&forged).await;
-    rig.assert_refused(
+    // claiming its type: a type this provider does not serve.
+    rig.assert_borrowed_cdk_deployment_refused(
         "M's zone through a borrowed custom resource of another type",
-        &out,
-        &forged,
-        &[
-            "request verification failed",
-            "is not a type this provider serves (DELEGATION_RESOURCE_TYPES: Custom::SubdomainDelegation)",
-        ],
-        &failed_create(&forged),
+        &rig.m_hijack_props(),
         &before,
     )
     .await;
@@ -948,35 +965,12 @@ async fn a_borrowed_custom_resource_of_another_provider_cannot_delegate_a_dns_ac
     // A public zone of the DNS account that nobody asked to delegate.
     let spare = create_zone(&rig.w.parent, "spare.example.com").await;
     let before = rig.w.parent_records().await;
-    // A CDK app deploys in the DNS account: its bucket deployment is CREATE_IN_PROGRESS.
-    let cdk = rig.driver_for(PARENT_ACCOUNT, "cdk-app", "DeployWebsite");
-    rig.set_stacks(&[stack(
-        &cdk,
-        "UPDATE_IN_PROGRESS",
-        json!([resource(
-            "DeployWebsite",
-            "Custom::CDKBucketDeployment",
-            "CREATE_IN_PROGRESS",
-            None
-        )]),
-        json!([]),
-    )])
-    .await;
-    let mut forged = cdk.create(&json!({
-        "ParentHostedZoneId": rig.w.parent_zone,
-        "ChildHostedZoneId": spare,
-    }));
-    forged["ResourceType"] = json!("Custom::CDKBucketDeployment");
-    let out = rig.send(&forged).await;
-    rig.assert_refused(
+    rig.assert_borrowed_cdk_deployment_refused(
         "a Create borrowing another provider's custom resource",
-        &out,
-        &forged,
-        &[
-            "request verification failed",
-            "is not a type this provider serves (DELEGATION_RESOURCE_TYPES: Custom::SubdomainDelegation)",
-        ],
-        &failed_create(&forged),
+        &json!({
+            "ParentHostedZoneId": rig.w.parent_zone,
+            "ChildHostedZoneId": spare,
+        }),
         &before,
     )
     .await;

@@ -40,18 +40,7 @@ async fn create_across_accounts_writes_the_child_name_servers() {
     let data = answer["Data"].as_object().unwrap();
     let mut keys: Vec<&str> = data.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "ChangeId",
-            "ChildHostedZoneId",
-            "DelegatedName",
-            "DsRecord",
-            "NameServers",
-            "ParentHostedZoneId",
-            "TTL"
-        ]
-    );
+    assert_eq!(keys, DATA_KEYS);
     assert_eq!(data["DelegatedName"], "dev.example.com");
     assert_eq!(data["NameServers"], child_ns.join(","));
     assert_eq!(data["ParentHostedZoneId"], w.parent_zone.as_str());

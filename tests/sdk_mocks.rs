@@ -12,7 +12,7 @@ use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneOutput;
 use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
 use aws_sdk_route53::types::{
     ChangeInfo, ChangeStatus, DelegationSet, DnssecStatus, HostedZone, HostedZoneConfig,
-    KeySigningKey, ResourceRecord, ResourceRecordSet, RrType,
+    KeySigningKey, ResourceRecordSet, RrType,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::http::StatusCode;
@@ -28,7 +28,7 @@ use subdomain_delegation::domain::name::DnsName;
 use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::domain::properties::ZoneId;
 use subdomain_delegation::ports::{AdapterError, Connector, ParentZoneStore, SessionContext};
-use support::{Driver, Receiver};
+use support::{Driver, Receiver, record_set};
 use tokio::time::Instant;
 
 const PARENT: &str = "Z0PARENT";
@@ -149,21 +149,6 @@ fn dnssec(status: &str, keys: Vec<KeySigningKey>) -> GetDnssecOutput {
     GetDnssecOutput::builder()
         .status(DnssecStatus::builder().serve_signature(status).build())
         .set_key_signing_keys(Some(keys))
-        .build()
-        .unwrap()
-}
-
-fn rrset(name: &str, rtype: RrType, ttl: i64, values: &[&str]) -> ResourceRecordSet {
-    ResourceRecordSet::builder()
-        .name(name)
-        .r#type(rtype)
-        .ttl(ttl)
-        .set_resource_records(Some(
-            values
-                .iter()
-                .map(|v| ResourceRecord::builder().value(*v).build().unwrap())
-                .collect(),
-        ))
         .build()
         .unwrap()
 }
@@ -361,8 +346,8 @@ async fn a_key_rollover_publishes_a_ds_for_each_active_key() {
 #[tokio::test]
 async fn a_key_no_longer_active_loses_its_ds_on_update() {
     let live = vec![
-        rrset("dev.example.com.", RrType::Ns, 3600, &ns_fqdn()),
-        rrset("dev.example.com.", RrType::Ds, 3600, &[DS_A, DS_B]),
+        record_set("dev.example.com.", RrType::Ns, 3600, &ns_fqdn()),
+        record_set("dev.example.com.", RrType::Ds, 3600, &[DS_A, DS_B]),
     ];
     let h = harness(Setup {
         dnssec: dnssec(
@@ -385,8 +370,8 @@ async fn a_key_no_longer_active_loses_its_ds_on_update() {
 async fn signing_turned_off_removes_the_ds_on_update() {
     for status in ["NOT_SIGNING", "DELETING"] {
         let live = vec![
-            rrset("dev.example.com.", RrType::Ns, 3600, &ns_fqdn()),
-            rrset("dev.example.com.", RrType::Ds, 7200, &[DS_A]),
+            record_set("dev.example.com.", RrType::Ns, 3600, &ns_fqdn()),
+            record_set("dev.example.com.", RrType::Ds, 7200, &[DS_A]),
         ];
         let h = harness(Setup {
             dnssec: dnssec(status, vec![ksk("ksk-a", "ACTIVE", DS_A)]),
@@ -444,9 +429,9 @@ async fn required_on_an_unsigned_child_fails_and_writes_nothing() {
 #[tokio::test]
 async fn off_never_reads_or_writes_ds() {
     let live = vec![
-        rrset("dev.example.com.", RrType::Ds, 3600, &[DS_A]),
+        record_set("dev.example.com.", RrType::Ds, 3600, &[DS_A]),
         // Another TTL, so that the NS is written.
-        rrset("dev.example.com.", RrType::Ns, 900, &ns_fqdn()),
+        record_set("dev.example.com.", RrType::Ns, 900, &ns_fqdn()),
     ];
     let h = harness(Setup {
         dnssec: dnssec("SIGNING", vec![ksk("ksk-a", "ACTIVE", DS_B)]),
@@ -467,8 +452,8 @@ async fn off_never_reads_or_writes_ds() {
 #[tokio::test]
 async fn delete_removes_ds_and_ns_together_ds_first() {
     let live = vec![
-        rrset("dev.example.com.", RrType::Ds, 600, &[DS_A, DS_B]),
-        rrset("dev.example.com.", RrType::Ns, 900, &ns_fqdn()),
+        record_set("dev.example.com.", RrType::Ds, 600, &[DS_A, DS_B]),
+        record_set("dev.example.com.", RrType::Ns, 900, &ns_fqdn()),
     ];
     let h = harness(Setup {
         dnssec: dnssec("SIGNING", vec![]),
@@ -556,7 +541,7 @@ async fn a_delete_that_races_a_hand_edit_reads_again_and_deletes_the_new_values(
         .http_response(|| route53_error(400, "InvalidChangeBatch", "Tried to delete resource record set [name='dev.example.com.', type='NS'] but the values provided do not match the current values"))
         .output(|| insync_change("/change/C1"))
         .build();
-    let live = vec![rrset("dev.example.com.", RrType::Ns, 900, &ns_fqdn())];
+    let live = vec![record_set("dev.example.com.", RrType::Ns, 900, &ns_fqdn())];
     let h = harness_with(
         Setup {
             dnssec: dnssec("NOT_SIGNING", vec![]),

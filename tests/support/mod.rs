@@ -220,6 +220,34 @@ pub async fn create_private_zone(r53: &aws_sdk_route53::Client, name: &str) -> S
         .to_string()
 }
 
+/// A simple record set, as the SDK writes or reads it.
+pub fn record_set(name: &str, rtype: RrType, ttl: i64, values: &[&str]) -> ResourceRecordSet {
+    ResourceRecordSet::builder()
+        .name(name)
+        .r#type(rtype)
+        .ttl(ttl)
+        .set_resource_records(Some(
+            values
+                .iter()
+                .map(|v| ResourceRecord::builder().value(*v).build().unwrap())
+                .collect(),
+        ))
+        .build()
+        .unwrap()
+}
+
+/// The attributes of a SUCCESS answer to a Create or Update (docs/design.md, "The answer"),
+/// sorted.
+pub const DATA_KEYS: [&str; 7] = [
+    "ChangeId",
+    "ChildHostedZoneId",
+    "DelegatedName",
+    "DsRecord",
+    "NameServers",
+    "ParentHostedZoneId",
+    "TTL",
+];
+
 pub async fn change_record(
     r53: &aws_sdk_route53::Client,
     zone: &str,
@@ -229,18 +257,7 @@ pub async fn change_record(
     ttl: i64,
     values: &[&str],
 ) {
-    let set = ResourceRecordSet::builder()
-        .name(name)
-        .r#type(RrType::from(rtype))
-        .ttl(ttl)
-        .set_resource_records(Some(
-            values
-                .iter()
-                .map(|v| ResourceRecord::builder().value(*v).build().unwrap())
-                .collect(),
-        ))
-        .build()
-        .unwrap();
+    let set = record_set(name, RrType::from(rtype), ttl, values);
     r53.change_resource_record_sets()
         .hosted_zone_id(zone)
         .change_batch(
