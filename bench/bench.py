@@ -31,6 +31,7 @@ miss their target are printed as MISS but do not change the exit status: they ar
 """
 
 import argparse
+import random
 import concurrent.futures
 import json
 import os
@@ -97,6 +98,8 @@ RESERVED_CONCURRENCY = 20
 CDK_MAX_LIVE = 100
 # The tight change-throughput bucket: burst 100 changes, 20 changes per second.
 TIGHT_CHANGE_BUCKET = (100, 20)
+# The shuffled rollout's order, fixed so that runs compare.
+SHUFFLE_SEED = 12
 
 GNU_TIME = "/usr/bin/time"
 
@@ -896,8 +899,9 @@ def check_answer(answer, parent_zone, name, zone_id, ns):
 
 
 def bench_batched(args, tools, workdir, mode, n, change_bucket=None, label="batched", esm_settings=None,
-                  max_changes=None):
-    """N Creates through SNS -> SQS -> the ESM stand-in -> `bootstrap invoke` on SQS events."""
+                  max_changes=None, shuffled=False):
+    """N Creates through SNS -> SQS -> the ESM stand-in -> `bootstrap invoke` on SQS events, published
+    in the accounts' order (their names' order in the zone) or, shuffled, in a random one."""
     settings = dict(ESM, **(esm_settings or {}))
     # Two emulators, as two services: Route 53 and STS (behind the proxy) in one moto, SNS and SQS
     # in another, so that one Python process does not serialize both (moto is one process).
@@ -915,6 +919,9 @@ def bench_batched(args, tools, workdir, mode, n, change_bucket=None, label="batc
         log(f"{label} {mode} N={n}: creating {n} child zones")
         children = emu.children(accounts)
         events = [(a, our_event(receiver, a, a, parent_zone, children[a][1])) for a in accounts]
+        if shuffled:
+            # Each batch's names then lie all over the zone: the record reads' worst case.
+            random.Random(SHUFFLE_SEED).shuffle(events)
         messaging = Messaging(moto_msg.endpoint)
         topic, queue_url = messaging.topic_and_queue()
         proxy = Proxy(tools["python"], moto.endpoint, mode, workdir, change_bucket=change_bucket)
@@ -999,6 +1006,7 @@ def bench_batched(args, tools, workdir, mode, n, change_bucket=None, label="batc
     result = {
         "who": "batched",
         "label": label,
+        "shuffled": shuffled,
         "mode": mode,
         "n": n,
         "change_bucket": list(change_bucket) if change_bucket else None,
@@ -1263,13 +1271,34 @@ def report_batched(add, batched, rollouts):
         add("")
         add("#### Scaling (change bucket unlimited)")
         add("")
-        add("| N | wall | direct mode's floor | parent calls | direct mode's parent calls (3N) | per delegation | invocations |")
-        add("|---:|---:|---:|---:|---:|---:|---:|")
+        add("| N | wall | direct mode's floor | parent calls | of which record reads | direct mode's parent calls (3N) | per delegation | invocations |")
+        add("|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in scale:
-            add(f"| {r['n']} | {r['wall_s']:.1f} s | {r['direct_floor_s']:.1f} s | {r['parent_route53_calls']} | {3 * r['n']} | "
+            add(f"| {r['n']} | {r['wall_s']:.1f} s | {r['direct_floor_s']:.1f} s | {r['parent_route53_calls']} | "
+                f"{r['parent_ops'].get('ListResourceRecordSets', 0)} | {3 * r['n']} | "
                 f"{r['parent_calls_per_delegation']:.3f} | {r['invocations']} |")
         add("")
         add("Plot: [batched.png](batched.png).")
+    shuffled = sorted((r for r in batched if r["label"] == "shuffled"), key=lambda r: r["n"])
+    if shuffled:
+        add("")
+        add("#### Publish order: the accounts' order against a random one (change bucket unlimited)")
+        add("")
+        add("A batch reads the pages of the parent zone that hold its names. Published in the accounts' order, "
+            "a batch's names are neighbours in the zone; shuffled, they lie all over it, so each batch reads "
+            "up to the whole zone.")
+        add("")
+        add("| N | order | SUCCESS | wall | parent calls | record reads | change calls | per delegation | invocations |")
+        add("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+        for r in shuffled:
+            for label, x in (("accounts'", find(runs, n=r["n"], change_bucket=None)), ("shuffled", r)):
+                if x:
+                    add(f"| {x['n']} | {label} | {x['success']} | {x['wall_s']:.1f} s | {x['parent_route53_calls']} | "
+                        f"{x['parent_ops'].get('ListResourceRecordSets', 0)} | "
+                        f"{x['parent_ops'].get('ChangeResourceRecordSets', 0)} | "
+                        f"{x['parent_calls_per_delegation']:.3f} | {x['invocations']} |")
+            checks.append((f"N={r['n']}, shuffled: {r['success']} SUCCESS, {r['failed']} FAILED, every answer right, "
+                           "records exact", batched_ok(r)))
     if alone:
         add("")
         lat = [r["answer_s_max"] for r in alone]
@@ -1423,6 +1452,8 @@ def main():
                     help="BURST,RATE of the change-throughput bucket for --batched-tight")
     ap.add_argument("--tight-max-changes", default="100,50",
                     help="DELEGATION_MAX_CHANGES_PER_BATCH values to run the tight change bucket with")
+    ap.add_argument("--batched-shuffled", default="5000",
+                    help="batched sizes N published in a random order (none: skip)")
     ap.add_argument("--alone-runs", type=int, default=3, help="batched runs of one request alone")
     ap.add_argument("--batch-size", type=int, default=ESM["batch_size"])
     ap.add_argument("--window", type=float, default=ESM["window"])
@@ -1470,6 +1501,8 @@ def main():
             for max_changes in sizes(args.tight_max_changes):
                 batched.append(bench_batched(args, tools, workdir, "buckets", n, change_bucket=TIGHT_CHANGE_BUCKET,
                                              max_changes=max_changes))
+        for n in sizes(args.batched_shuffled):
+            batched.append(bench_batched(args, tools, workdir, "buckets", n, label="shuffled", shuffled=True))
         for _ in range(args.alone_runs):
             batched.append(bench_batched(args, tools, workdir, "buckets", 1, label="alone"))
 

@@ -2,6 +2,7 @@
 //! them, tests inject mocks.
 
 use crate::domain::guardrail::ChangeRefusal;
+use crate::domain::listing::{Cursor, RecordPage};
 use crate::domain::model::{
     Change, DnssecState, LiveRecord, ResourceState, StackEvent, StackStatus, SubmittedChange, Zone,
 };
@@ -52,12 +53,8 @@ pub trait ParentZoneStore {
     async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError>;
     /// Every zone whose name is exactly `name` (all pages), public and private.
     async fn zones_named(&self, name: &DnsName) -> Result<Vec<Zone>, AdapterError>;
-    /// Record sets at and below `name`.
-    async fn records_at_and_below(
-        &self,
-        zone: &ZoneId,
-        name: &DnsName,
-    ) -> Result<Vec<LiveRecord>, AdapterError>;
+    /// One page of the zone's record sets in Route 53's listing order, from `from` on.
+    async fn records_page(&self, zone: &ZoneId, from: &Cursor) -> Result<RecordPage, AdapterError>;
     async fn change(
         &self,
         zone: &ZoneId,

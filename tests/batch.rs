@@ -113,6 +113,16 @@ fn request_id(event: &Value) -> String {
     event["RequestId"].as_str().unwrap().to_owned()
 }
 
+/// Asserts that every request succeeded but the one at `failed`; that one's answer.
+fn only_one_failed(answers: &BTreeMap<String, Value>, requests: &[Value], failed: usize) -> Value {
+    for (i, r) in requests.iter().enumerate() {
+        let a = &answers[&request_id(r)];
+        let status = if i == failed { "FAILED" } else { "SUCCESS" };
+        assert_eq!(a["Status"], status, "{a}");
+    }
+    answers[&request_id(&requests[failed])].clone()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_plans_every_request_against_one_view_in_one_change_batch() {
     let rig = Batch::new().await;
@@ -269,26 +279,18 @@ async fn a_change_route53_refuses_is_isolated_and_every_other_request_succeeds()
         }]))
         .await;
     assert!(rig.batch(&requests).await.is_empty());
-    let answers = rig.answers();
-    for (i, r) in requests.iter().enumerate() {
-        let a = &answers[&request_id(r)];
-        if i == 3 {
-            assert_eq!(a["Status"], "FAILED", "{a}");
-            let reason = a["Reason"].as_str().unwrap();
-            assert!(reason.contains("NS_DELEGATION_AUTHORITY_CHECK"), "{reason}");
-            assert!(reason.contains("check the child zone"), "{reason}");
-            assert!(reason.contains("d3.example.com"), "{reason}");
-            assert!(
-                a["PhysicalResourceId"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("failed-create:"),
-                "a refused Create that changed nothing answers the marker: {a}"
-            );
-        } else {
-            assert_eq!(a["Status"], "SUCCESS", "{a}");
-        }
-    }
+    let a = only_one_failed(&rig.answers(), &requests, 3);
+    let reason = a["Reason"].as_str().unwrap();
+    assert!(reason.contains("NS_DELEGATION_AUTHORITY_CHECK"), "{reason}");
+    assert!(reason.contains("check the child zone"), "{reason}");
+    assert!(reason.contains("d3.example.com"), "{reason}");
+    assert!(
+        a["PhysicalResourceId"]
+            .as_str()
+            .unwrap()
+            .starts_with("failed-create:"),
+        "a refused Create that changed nothing answers the marker: {a}"
+    );
     let delegations: Vec<String> = rig.w.delegations().await.into_iter().map(|r| r.0).collect();
     assert_eq!(delegations.len(), 9);
     assert!(!delegations.contains(&"d3.example.com.".to_owned()));
@@ -317,4 +319,83 @@ async fn a_message_whose_answer_cannot_be_put_is_delivered_again() {
     assert_eq!(rig.w.delegations().await.len(), 2);
     let answer = &rig.answers()[&request_id(&requests[0])];
     assert_eq!(answer["Status"], "SUCCESS");
+}
+
+/// Record sets of other owners, written straight to the parent zone 100 a call.
+async fn fill_parent(rig: &Batch, sets: Vec<aws_sdk_route53::types::ResourceRecordSet>) {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+    for chunk in sets.chunks(100) {
+        let changes = chunk
+            .iter()
+            .map(|set| {
+                Change::builder()
+                    .action(ChangeAction::Create)
+                    .resource_record_set(set.clone())
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        rig.w
+            .parent
+            .change_resource_record_sets()
+            .hosted_zone_id(&rig.w.parent_zone)
+            .change_batch(
+                ChangeBatch::builder()
+                    .set_changes(Some(changes))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_reads_the_pages_that_hold_its_names_not_the_whole_zone() {
+    use aws_sdk_route53::types::RrType;
+    let rig = Batch::new().await;
+    let props = rig.children(&names("g", 10)).await;
+    // A zone of 1,351 record sets (5 pages): 1,000 delegations of others after the batch's
+    // names, and below g5 a record that a delegation would hide, 350 names away in moto's
+    // order (`g5`, `g5-0` … `g5-349`, `www.g5`), before g5 in Route 53's.
+    let mut sets: Vec<_> = (0..1000)
+        .map(|i| {
+            record_set(
+                &format!("z{i:04}.example.com"),
+                RrType::Ns,
+                300,
+                &["ns1.other.example.net"],
+            )
+        })
+        .collect();
+    sets.extend((0..350).map(|i| {
+        record_set(
+            &format!("g5-{i}.example.com"),
+            RrType::A,
+            300,
+            &["192.0.2.1"],
+        )
+    }));
+    sets.push(record_set(
+        "www.g5.example.com",
+        RrType::A,
+        300,
+        &["192.0.2.5"],
+    ));
+    fill_parent(&rig, sets).await;
+    let requests: Vec<Value> = props.iter().map(|p| rig.driver.create(p)).collect();
+    rig.proxy.reset().await;
+    assert!(rig.batch(&requests).await.is_empty());
+    let a = only_one_failed(&rig.answers(), &requests, 5);
+    let reason = a["Reason"].as_str().unwrap();
+    assert!(reason.contains("www.g5.example.com"), "{reason}");
+    let reads = rig
+        .parent_calls()
+        .await
+        .iter()
+        .filter(|c| *c == "ListResourceRecordSets")
+        .count();
+    // From g0 on: the 350 records in g5's run, then on into the others' until past g9.
+    assert_eq!(reads, 2, "the whole zone would take 5");
 }

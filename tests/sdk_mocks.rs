@@ -28,6 +28,7 @@ use subdomain_delegation::domain::name::DnsName;
 use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::domain::properties::ZoneId;
 use subdomain_delegation::ports::{AdapterError, Connector, ParentZoneStore, SessionContext};
+use subdomain_delegation::usecase::records;
 use support::{Driver, Receiver, record_set};
 use tokio::time::Instant;
 
@@ -610,6 +611,17 @@ fn paced_parent(rules: &[&Rule], pace: &Arc<AccountPace>) -> Route53 {
     Route53::new(client, "parent").with_pace(pace.clone())
 }
 
+/// The parent's records at and below dev.example.com.
+async fn read_dev(parent: &Route53, zone_id: &ZoneId) {
+    records::at_and_below(
+        parent,
+        zone_id,
+        vec![DnsName::parse("dev.example.com").unwrap()],
+    )
+    .await
+    .unwrap();
+}
+
 const TEST_SCHEDULE: ThrottleSchedule = ThrottleSchedule {
     base: Duration::from_secs(4),
     cap: Duration::from_secs(10),
@@ -644,10 +656,7 @@ async fn throttled_calls_back_off_with_equal_jitter_then_space_the_next_call() {
 
     // The account has throttled this process: the next call waits one token's worth of time.
     let before = Instant::now();
-    parent
-        .records_at_and_below(&zone_id, &DnsName::parse("dev.example.com").unwrap())
-        .await
-        .unwrap();
+    read_dev(&parent, &zone_id).await;
     assert_eq!(list.num_calls(), 1);
     let spaced = before.elapsed();
     assert!(
@@ -667,10 +676,7 @@ async fn unthrottled_calls_go_back_to_back() {
     ParentZoneStore::hosted_zone(&parent, &zone_id)
         .await
         .unwrap();
-    parent
-        .records_at_and_below(&zone_id, &DnsName::parse("dev.example.com").unwrap())
-        .await
-        .unwrap();
+    read_dev(&parent, &zone_id).await;
     assert_eq!((zone_rule.num_calls(), list.num_calls()), (1, 1));
     assert_eq!(start.elapsed(), Duration::ZERO);
 }
@@ -696,4 +702,61 @@ async fn other_retryable_errors_keep_the_sdk_backoff() {
         start.elapsed()
     );
     assert_eq!(pace.wait_at(Instant::now()), Duration::ZERO);
+}
+
+/// A page Route 53 cuts inside a name goes on at the type it names, and the read stops once
+/// past the name's records (docs/design.md, "Batches").
+#[tokio::test]
+async fn a_page_cut_inside_a_name_goes_on_at_the_next_type() {
+    let first = mock!(Client::list_resource_record_sets)
+        .match_requests(|r| {
+            r.start_record_name() == Some("dev.example.com.") && r.start_record_type().is_none()
+        })
+        .then_output(|| {
+            ListResourceRecordSetsOutput::builder()
+                .resource_record_sets(record_set(
+                    "dev.example.com.",
+                    RrType::Ns,
+                    300,
+                    &["ns-1.example.net."],
+                ))
+                .is_truncated(true)
+                .next_record_name("dev.example.com.")
+                .next_record_type(RrType::Ds)
+                .max_items(1)
+                .build()
+                .unwrap()
+        });
+    let second = mock!(Client::list_resource_record_sets)
+        .match_requests(|r| {
+            r.start_record_name() == Some("dev.example.com.")
+                && r.start_record_type() == Some(&RrType::Ds)
+        })
+        .then_output(|| {
+            ListResourceRecordSetsOutput::builder()
+                .resource_record_sets(record_set(
+                    "dev.example.com.",
+                    RrType::Ds,
+                    300,
+                    &["1 13 2 AB"],
+                ))
+                .is_truncated(true)
+                .next_record_name("www.example.com.")
+                .next_record_type(RrType::A)
+                .max_items(1)
+                .build()
+                .unwrap()
+        });
+    let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&first, &second]);
+    let parent = Route53::new(client, "parent");
+    let live = records::at_and_below(
+        &parent,
+        &ZoneId::parse(PARENT).unwrap(),
+        vec![DnsName::parse("dev.example.com").unwrap()],
+    )
+    .await
+    .unwrap();
+    let read: Vec<String> = live.iter().map(|r| r.describe()).collect();
+    assert_eq!(read, ["dev.example.com NS", "dev.example.com DS"]);
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
 }

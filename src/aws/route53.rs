@@ -3,6 +3,7 @@
 
 use super::errors::{classify, retry_config};
 use super::pace::AccountPace;
+use crate::domain::listing::{self, Cursor, RecordPage};
 use crate::domain::model::{
     Action, Change, DnssecState, KeySigningKey, KeyStatus, LiveRecord, RecordType, SigningStatus,
     SubmittedChange, Zone,
@@ -24,9 +25,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// ListResourceRecordSets' largest page.
-pub(super) const RECORDS_PER_PAGE: i32 = 300;
-/// Pages of records at and below a delegated name read before giving up (30,000 records).
-const MAX_RECORD_PAGES: i32 = 100;
+pub(super) const RECORDS_PER_PAGE: i32 = listing::RECORDS_PER_PAGE as i32;
 
 /// Counts the HTTP attempts a client makes (retries included), for the summary log line.
 #[derive(Debug, Clone)]
@@ -138,9 +137,6 @@ pub(super) fn zone_from(
         name: DnsName::from_route53(zone.name()),
         private: zone.config().is_some_and(|c| c.private_zone()),
         name_servers,
-        record_count: zone
-            .resource_record_set_count()
-            .and_then(|c| u64::try_from(c).ok()),
     })
 }
 
@@ -280,52 +276,36 @@ impl ParentZoneStore for Route53 {
         Ok(zones)
     }
 
-    async fn records_at_and_below(
-        &self,
-        zone: &ZoneId,
-        name: &DnsName,
-    ) -> Result<Vec<LiveRecord>, AdapterError> {
-        let mut records = Vec::new();
-        let mut start = Some((name.fqdn(), None::<RrType>, None::<String>));
-        // Route 53 sorts by reversed labels, so the records at and below the name come first from
-        // the name on; more pages are read while they are still below it. A plan is never made on
-        // a partial read: past the page limit the read fails.
-        let mut pages = 0;
-        while let Some((start_name, start_type, start_id)) = start.take() {
-            pages += 1;
-            if pages > MAX_RECORD_PAGES {
-                return Err(AdapterError::Other(format!(
-                    "ListResourceRecordSets {zone}: more than {} records at and below {name}; the provider does not plan on a partial read. Move records out from below the delegated name",
-                    MAX_RECORD_PAGES * RECORDS_PER_PAGE
-                )));
-            }
-            self.paced().await;
-            let out = self
-                .client
-                .list_resource_record_sets()
-                .hosted_zone_id(zone.as_str())
-                .start_record_name(start_name)
-                .set_start_record_type(start_type)
-                .set_start_record_identifier(start_id)
-                .max_items(RECORDS_PER_PAGE)
-                .send()
-                .await
-                .map_err(|e| classify(&format!("ListResourceRecordSets {zone} from {name}"), e))?;
-            let page: Vec<LiveRecord> =
-                out.resource_record_sets().iter().map(live_record).collect();
-            let last_below = page.last().is_some_and(|r| r.name.is_at_or_below(name));
-            records.extend(page.into_iter().filter(|r| r.name.is_at_or_below(name)));
-            if out.is_truncated() && last_below {
-                start = out.next_record_name().map(|n| {
-                    (
-                        n.to_owned(),
-                        out.next_record_type().cloned(),
-                        out.next_record_identifier().map(str::to_owned),
-                    )
-                });
-            }
-        }
-        Ok(records)
+    async fn records_page(&self, zone: &ZoneId, from: &Cursor) -> Result<RecordPage, AdapterError> {
+        self.paced().await;
+        let out = self
+            .client
+            .list_resource_record_sets()
+            .hosted_zone_id(zone.as_str())
+            .start_record_name(&from.name)
+            .set_start_record_type(from.rtype.as_deref().map(RrType::from))
+            .set_start_record_identifier(from.identifier.clone())
+            .max_items(RECORDS_PER_PAGE)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    &format!("ListResourceRecordSets {zone} from {}", from.name),
+                    e,
+                )
+            })?;
+        let next = match (out.is_truncated(), out.next_record_name()) {
+            (true, Some(name)) => Some(Cursor {
+                name: name.to_owned(),
+                rtype: out.next_record_type().map(|t| t.as_str().to_owned()),
+                identifier: out.next_record_identifier().map(str::to_owned),
+            }),
+            _ => None,
+        };
+        Ok(RecordPage {
+            records: out.resource_record_sets().iter().map(live_record).collect(),
+            next,
+        })
     }
 
     async fn change(

@@ -4,6 +4,7 @@
 pub mod authority;
 pub mod batch;
 pub mod guardrail;
+pub mod listing;
 pub mod model;
 pub mod name;
 pub mod plan;

@@ -32,8 +32,6 @@ pub struct Zone {
     pub private: bool,
     /// The zone's delegation set (empty for private zones and some imported zones).
     pub name_servers: Vec<String>,
-    /// How many record sets it holds, when Route 53 said (it decides how a batch reads it).
-    pub record_count: Option<u64>,
 }
 
 /// `GetDNSSEC`'s `ServeSignature`.
@@ -103,7 +101,7 @@ pub struct KeySigningKey {
 }
 
 /// The two record types the provider writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RecordKind {
     Ns,
     Ds,
@@ -125,7 +123,7 @@ impl fmt::Display for RecordKind {
 }
 
 /// A live record set's type: one the provider writes, or any other.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RecordType {
     Managed(RecordKind),
     Other(String),
@@ -151,7 +149,7 @@ impl fmt::Display for RecordType {
 }
 
 /// A record set in the parent zone, at or below the delegated name.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LiveRecord {
     pub name: DnsName,
     pub rtype: RecordType,

@@ -3,6 +3,7 @@
 //! (the CLI, the scheduled event) chooses the zones and reports; the verdicts are
 //! `domain::verdict`'s, the removal rules `domain::removal`'s.
 
+use super::records;
 use crate::domain::model::Zone;
 use crate::domain::name::DnsName;
 use crate::domain::plan::the_public_zone;
@@ -333,16 +334,16 @@ async fn remove_one<P: ParentZoneStore>(
     comment: &str,
 ) -> RemovalOutcome {
     let mut outcome = kept(delegation, &Keep::Gone);
-    let live = match parent
-        .records_at_and_below(&delegation.zone_id, &delegation.name)
-        .await
-    {
-        Ok(live) => live,
-        Err(e) => {
-            outcome.result = Removal::Failed(format!("reading the live records failed: {e}"));
-            return outcome;
-        }
-    };
+    let live =
+        match records::at_and_below(parent, &delegation.zone_id, vec![delegation.name.clone()])
+            .await
+        {
+            Ok(live) => live,
+            Err(e) => {
+                outcome.result = Removal::Failed(format!("reading the live records failed: {e}"));
+                return outcome;
+            }
+        };
     let changes = match removal::removal_changes(delegation, &live) {
         Ok(changes) => changes,
         Err(keep) => {

@@ -2,6 +2,7 @@
 //! unchanged, else create the new identity (CloudFormation then deletes the old one during
 //! cleanup). Each step is its own function: read the child, read the parent, plan, write, wait.
 
+use super::records;
 use super::verify::{self, Requester};
 use super::{Action, Context, DelegationRequest, Failure, Outcome, change_failure, write};
 use crate::domain::model::{DnssecState, LiveRecord, RequestKind, SubmittedChange, Zone};
@@ -149,7 +150,7 @@ pub async fn read_parent<C: Connector>(
     cx.progress.set_identity(&identity);
     let (dnssec, live) = tokio::try_join!(
         read_dnssec(&child.reader, props),
-        parent.records_at_and_below(&zone.id, &identity.name)
+        records::at_and_below(parent, &zone.id, vec![identity.name.clone()])
     )?;
     Ok(ParentView {
         zone,

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod batch;
 pub mod delegate;
+pub mod records;
 pub mod remove;
 pub mod verify;
 

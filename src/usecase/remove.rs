@@ -1,6 +1,7 @@
 //! Delete (docs/design.md, "Lifecycle"): removes exactly what the provider wrote, and never a
 //! record someone else owns now.
 
+use super::records;
 use super::{Action, Context, DelegationRequest, Failure, Outcome, change_failure, verify, write};
 use crate::domain::model::{Change, RecordKind};
 use crate::domain::name::DnsName;
@@ -49,9 +50,8 @@ pub async fn remove<C: Connector>(
     let manage_ds = props.dnssec != DnssecMode::Off;
     // Re-read and re-plan when the record changed between our read and our DELETE.
     for attempt in 1..=DELETE_ATTEMPTS {
-        let live = parent
-            .records_at_and_below(&parent_zone.id, &identity.name)
-            .await?;
+        let live =
+            records::at_and_below(&parent, &parent_zone.id, vec![identity.name.clone()]).await?;
         let changes = match plan_delete(
             &identity.name,
             &live,

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use subdomain_delegation::domain::authority::StackRef;
+use subdomain_delegation::domain::listing::{Cursor, RECORDS_PER_PAGE, RecordPage, page_of};
 use subdomain_delegation::domain::model::{
     Action, Change, DnssecState, KeySigningKey, KeyStatus, LiveRecord, RecordType, ResourceState,
     ResourceStatus, SigningStatus, StackEvent, StackStatus, SubmittedChange, Zone,
@@ -212,7 +213,6 @@ impl Memory {
             name,
             private,
             name_servers,
-            record_count: None,
         };
         let dnssec = DnssecState {
             serve_signature: SigningStatus::parse("NOT_SIGNING"),
@@ -493,10 +493,7 @@ impl Route53In {
     fn get_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
         let mut s = self.enter(Op::GetHostedZone)?;
         let hosted = s.zone(&self.account, id.as_str())?;
-        Ok(Zone {
-            record_count: Some(hosted.records.len() as u64),
-            ..hosted.zone.clone()
-        })
+        Ok(hosted.zone.clone())
     }
 }
 
@@ -525,17 +522,13 @@ impl ParentZoneStore for Route53In {
             .collect())
     }
 
-    async fn records_at_and_below(
-        &self,
-        zone: &ZoneId,
-        name: &DnsName,
-    ) -> Result<Vec<LiveRecord>, AdapterError> {
+    /// Route 53's listing order and page size.
+    async fn records_page(&self, zone: &ZoneId, from: &Cursor) -> Result<RecordPage, AdapterError> {
         let mut s = self.enter(Op::ListResourceRecordSets)?;
         let zone = s.zone(&self.account, zone.as_str())?;
-        Ok(zone
+        let records: Vec<LiveRecord> = zone
             .records
             .iter()
-            .filter(|((n, _), _)| n.is_at_or_below(name))
             .map(|((n, rtype), (ttl, values))| LiveRecord {
                 name: n.clone(),
                 rtype: RecordType::parse(rtype),
@@ -543,7 +536,8 @@ impl ParentZoneStore for Route53In {
                 values: values.clone(),
                 special: false,
             })
-            .collect())
+            .collect();
+        Ok(page_of(&records, from, RECORDS_PER_PAGE))
     }
 
     /// Route 53's semantics: UPSERT replaces the set; DELETE must name the exact TTL and values;

@@ -13,7 +13,6 @@ fn zone(id: &str, name: &str) -> Zone {
         name: DnsName::parse(name).unwrap(),
         private: false,
         name_servers: Vec::new(),
-        record_count: None,
     }
 }
 

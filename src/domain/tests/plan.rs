@@ -20,7 +20,6 @@ fn zone(id: &str, name: &str, private: bool, ns: &[&str]) -> Zone {
         name: n(name),
         private,
         name_servers: strings(ns),
-        record_count: None,
     }
 }
 fn record(name: &str, rtype: &str, ttl: i64, values: &[&str]) -> LiveRecord {

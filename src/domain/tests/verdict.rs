@@ -365,7 +365,6 @@ fn delegations_are_the_ns_sets_below_the_apex_with_their_ds() {
         name: n("example.com"),
         private: false,
         name_servers: Vec::new(),
-        record_count: None,
     };
     let rec = |name: &str, rtype: &str, special: bool| LiveRecord {
         name: DnsName::from_route53(name),

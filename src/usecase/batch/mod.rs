@@ -4,6 +4,7 @@
 //! batch for INSYNC. Every request gets the outcome the direct mode would have given it.
 
 use super::delegate::{self, ChildView, explain_read, read_child, read_dnssec};
+use super::records;
 use super::{Action, Context, DelegationRequest, Failure, Outcome, Progress, remove, verify};
 use crate::config::Config;
 use crate::domain::batch::{apply, at_and_below};
@@ -22,9 +23,6 @@ use std::sync::atomic::AtomicU32;
 
 /// How many requests of a batch are verified and have their child zone read at once.
 const VERIFY_CONCURRENCY: usize = 16;
-/// ListResourceRecordSets' largest page: a batch reads the whole parent zone when that takes
-/// no more calls than reading at each name.
-const RECORDS_PER_PAGE: u64 = 300;
 
 /// One request of a batch, with what its runner needs to answer it.
 pub struct Item {
@@ -202,7 +200,7 @@ async fn run_group<C: Connector>(
                 .iter()
                 .filter_map(|(i, p)| name_of(&items[*i], p, &zone))
                 .collect();
-            read_view(&parent, &zone, names)
+            records::at_and_below(&parent, &zone.id, names)
                 .await
                 .map(|view| (parent, zone, view))
                 .map_err(Failure::Aws)
@@ -291,32 +289,6 @@ fn name_of(item: &Item, prepared: &Prepared, zone: &Zone) -> Option<DnsName> {
         Prepared::Delete { identity, .. } => Some(identity.name.clone()),
         Prepared::Done(_) => None,
     }
-}
-
-/// The records the group's plans need: the whole zone when that takes no more calls than
-/// reading at each name.
-async fn read_view<P: ParentZoneStore>(
-    parent: &P,
-    zone: &Zone,
-    mut names: Vec<DnsName>,
-) -> Result<Vec<LiveRecord>, AdapterError> {
-    names.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    names.dedup();
-    let whole_zone_calls = zone
-        .record_count
-        .map_or(u64::MAX, |count| count.div_ceil(RECORDS_PER_PAGE).max(1));
-    if whole_zone_calls <= names.len() as u64 {
-        return parent.records_at_and_below(&zone.id, &zone.name).await;
-    }
-    let mut view: Vec<LiveRecord> = Vec::new();
-    for name in names {
-        for record in parent.records_at_and_below(&zone.id, &name).await? {
-            if !view.contains(&record) {
-                view.push(record);
-            }
-        }
-    }
-    Ok(view)
 }
 
 /// Plans one request against the view as the requests before it left it; `Err` carries its

@@ -1,5 +1,6 @@
 //! The audit use case over in-memory ports: which questions it asks, and when it removes.
 use super::*;
+use crate::domain::listing::{Cursor, RECORDS_PER_PAGE, RecordPage, page_of};
 use crate::domain::model::{Change, LiveRecord, RecordType, SubmittedChange};
 use crate::domain::probe::{Answer, Rcode};
 use std::collections::HashMap;
@@ -17,7 +18,6 @@ fn zone() -> Zone {
         name: n("example.com"),
         private: false,
         name_servers: Vec::new(),
-        record_count: None,
     }
 }
 
@@ -48,16 +48,13 @@ impl ParentZoneStore for Parent {
     async fn zones_named(&self, name: &DnsName) -> Result<Vec<Zone>, AdapterError> {
         Ok([zone()].into_iter().filter(|z| &z.name == name).collect())
     }
-    async fn records_at_and_below(
+    async fn records_page(
         &self,
         _zone: &ZoneId,
-        name: &DnsName,
-    ) -> Result<Vec<LiveRecord>, AdapterError> {
+        from: &Cursor,
+    ) -> Result<RecordPage, AdapterError> {
         let all = self.records.lock().unwrap().clone();
-        Ok(all
-            .into_iter()
-            .filter(|r| r.name.is_at_or_below(name))
-            .collect())
+        Ok(page_of(&all, from, RECORDS_PER_PAGE))
     }
     async fn change(
         &self,
