@@ -1342,6 +1342,10 @@ def plot_batched(batched, rollouts, path):
     if direct:
         ax1.plot([r["n"] for r in direct], [r["wall_s"] for r in direct], "s", color="tab:red", alpha=0.6,
                  label="direct mode, measured")
+    shuffled = [r for r in batched if r["label"] == "shuffled"]
+    if shuffled:
+        ax1.plot([r["n"] for r in shuffled], [r["wall_s"] for r in shuffled], "^", color="tab:purple",
+                 label="batched, published in a random order")
     ax1.set_xscale("log")
     ax1.set_yscale("log")
     ax1.set_xlabel("requests N (Creates into one parent zone)")
@@ -1350,13 +1354,17 @@ def plot_batched(batched, rollouts, path):
     ax1.grid(alpha=0.3, which="both")
     ax1.legend(fontsize=8)
     ax2.plot(ns, [r["parent_route53_calls"] for r in runs], "o-", color="tab:blue", label="batched: parent-account calls")
+    if shuffled:
+        ax2.plot([r["n"] for r in shuffled], [r["parent_route53_calls"] for r in shuffled], "^", color="tab:purple",
+                 label="batched, published in a random order")
     ax2.plot(span, [3 * n for n in span], "--", color="tab:red", label="direct mode's floor: 3N")
     if direct:
         ax2.plot([r["n"] for r in direct], [r["parent_route53_calls"] for r in direct], "s", color="tab:red", alpha=0.6,
                  label="direct mode, measured (throttled included)")
     bs = runs[0]["esm"]["batch_size"]
-    ax2.plot(span, [3 * -(-n // bs) for n in span], ":", color="tab:gray",
-             label=f"3 × ⌈N ÷ {bs}⌉ (a zone read, a record read, a change per batch)")
+    per_call = runs[0]["max_changes_per_batch"]
+    ax2.plot(span, [2 * -(-n // bs) + -(-n // per_call) for n in span], ":", color="tab:gray",
+             label=f"2⌈N/{bs}⌉ + ⌈N/{per_call}⌉: 2 reads a batch,\n1 change call per {per_call} requests")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
     for axis in (ax1.xaxis, ax1.yaxis, ax2.xaxis, ax2.yaxis):
@@ -1365,7 +1373,7 @@ def plot_batched(batched, rollouts, path):
     ax2.set_ylabel("Route 53 calls in the parent account")
     ax2.set_title("Parent-account Route 53 calls (proxy log)")
     ax2.grid(alpha=0.3, which="both")
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
