@@ -27,8 +27,13 @@ pub(super) async fn write_all<C: Connector>(
     report: &mut Report,
 ) -> Vec<usize> {
     let mut stale = Vec::new();
+    // Each plan's changes, by its index in `plans`: what the calls below name.
+    let all: Vec<&[Change]> = plans.iter().map(|p| p.changes.as_slice()).collect();
     // A stack of calls: the next one last.
-    let mut queue: Vec<Vec<usize>> = first_calls(cx, items, plans).into_iter().rev().collect();
+    let mut queue: Vec<Vec<usize>> = first_calls(cx, items, plans, &all)
+        .into_iter()
+        .rev()
+        .collect();
     while let Some(call) = queue.pop() {
         if call.is_empty() {
             continue;
@@ -58,7 +63,6 @@ pub(super) async fn write_all<C: Connector>(
                 for &i in &call {
                     items[plans[i].item].progress.refused();
                 }
-                let all: Vec<&[Change]> = plans.iter().map(|p| p.changes.as_slice()).collect();
                 let remaining = std::iter::once(call).chain(queue.drain(..).rev()).collect();
                 let limits = BatchLimits::with_change_budget(budget);
                 queue = shrink(remaining, &all, &limits).into_iter().rev().collect();
@@ -96,16 +100,17 @@ fn first_calls<C: Connector>(
     cx: &Context<'_, C>,
     items: &mut [Item],
     plans: &[Plan],
+    all: &[&[Change]],
 ) -> Vec<Vec<usize>> {
     for plan in plans.iter().filter(|p| p.changes.is_empty()) {
         let item = &items[plan.item];
         items[plan.item].result = Some(outcome_of(plan, item, "", &Ok(())));
     }
-    let requests: Vec<(usize, &[Change])> = plans
+    let requests: Vec<(usize, &[Change])> = all
         .iter()
         .enumerate()
-        .filter(|(_, p)| !p.changes.is_empty())
-        .map(|(i, p)| (i, p.changes.as_slice()))
+        .filter(|(_, changes)| !changes.is_empty())
+        .map(|(i, changes)| (i, *changes))
         .collect();
     let limits = BatchLimits::with_change_budget(cx.config.max_changes_per_batch);
     let packed = pack(&requests, &limits);
