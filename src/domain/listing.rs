@@ -80,7 +80,9 @@ pub struct Scan {
     covered: Vec<bool>,
     /// The stem where the current run of consecutive pages started.
     start: Option<String>,
-    /// Pages read since `start`.
+    /// The name whose records the last page was read for: the first one not yet covered.
+    reading: Option<usize>,
+    /// Pages read in a row for `reading`.
     run_pages: u32,
 }
 
@@ -94,6 +96,7 @@ impl Scan {
             names,
             covered,
             start: None,
+            reading: None,
             run_pages: 0,
         }
     }
@@ -122,20 +125,32 @@ impl Scan {
                 if in_run(&unread, name)
                     && (start == *name || order(&start, name) == Some(Ordering::Less)) =>
             {
+                if self.reading != Some(index) {
+                    // The page just read began this name's stretch.
+                    self.reading = Some(index);
+                    self.run_pages = 1;
+                }
                 Some(cursor.clone())
             }
             _ => Some(self.jump(index)),
         }
     }
 
-    /// Pages read in a row without a jump: the caller bounds them, as it bounds one name's read.
+    /// Pages read in a row for one name's stretch (at, below and beside it): the caller bounds
+    /// them, so that a batch of many names in a row is not refused for their sum.
     pub fn run_pages(&self) -> u32 {
         self.run_pages
+    }
+
+    /// The name the next page is read for.
+    pub fn reading(&self) -> Option<&DnsName> {
+        self.reading.map(|i| &self.names[i].1)
     }
 
     fn jump(&mut self, index: usize) -> Cursor {
         let (stem, name) = &self.names[index];
         self.start = Some(stem.clone());
+        self.reading = Some(index);
         self.run_pages = 0;
         Cursor::at(name)
     }

@@ -8,8 +8,8 @@ use crate::domain::properties::ZoneId;
 use crate::ports::{AdapterError, ParentZoneStore};
 use std::collections::HashSet;
 
-/// Pages read in a row before giving up (30,000 record sets): a plan is never made on a
-/// partial read.
+/// Pages read in a row for one name before giving up (30,000 record sets): a plan is never
+/// made on a partial read.
 const MAX_RUN_PAGES: u32 = 100;
 
 /// Every record set at or below one of `names`.
@@ -25,10 +25,10 @@ pub async fn at_and_below<P: ParentZoneStore>(
     let mut cursor = scan.first();
     while let Some(from) = cursor {
         if scan.run_pages() >= MAX_RUN_PAGES {
+            let name = scan.reading().map_or(from.name.clone(), DnsName::to_string);
             return Err(AdapterError::Other(format!(
-                "ListResourceRecordSets {zone}: more than {} record sets in a row from {}; the provider does not plan on a partial read. Move records out from below the delegated name",
+                "ListResourceRecordSets {zone}: more than {} record sets in a row at, below or beside {name} (names that begin with its first label); the provider does not plan on a partial read. Move records out from below {name}",
                 MAX_RUN_PAGES as usize * RECORDS_PER_PAGE,
-                from.name
             )));
         }
         let page = parent.records_page(zone, &from).await?;
@@ -42,3 +42,7 @@ pub async fn at_and_below<P: ParentZoneStore>(
     }
     Ok(records)
 }
+
+#[cfg(test)]
+#[path = "tests/records.rs"]
+mod tests;
