@@ -113,6 +113,11 @@ fn request_id(event: &Value) -> String {
     event["RequestId"].as_str().unwrap().to_owned()
 }
 
+/// How many of the parent account's `calls` were `operation`.
+fn calls_to(calls: &[String], operation: &str) -> usize {
+    calls.iter().filter(|c| *c == operation).count()
+}
+
 /// Asserts that every request succeeded but the one at `failed`; that one's answer.
 fn only_one_failed(answers: &BTreeMap<String, Value>, requests: &[Value], failed: usize) -> Value {
     for (i, r) in requests.iter().enumerate() {
@@ -219,10 +224,7 @@ async fn a_large_batch_is_split_by_route53s_limits() {
     );
     assert_eq!(rig.w.delegations().await.len(), 150);
     let calls = rig.parent_calls().await;
-    let changes = calls
-        .iter()
-        .filter(|c| *c == "ChangeResourceRecordSets")
-        .count();
+    let changes = calls_to(&calls, "ChangeResourceRecordSets");
     assert_eq!(changes, 2, "100 + 50 Change elements: {calls:?}");
     assert!(calls.len() <= 5, "{calls:?}");
 }
@@ -294,12 +296,7 @@ async fn a_change_route53_refuses_is_isolated_and_every_other_request_succeeds()
     let delegations: Vec<String> = rig.w.delegations().await.into_iter().map(|r| r.0).collect();
     assert_eq!(delegations.len(), 9);
     assert!(!delegations.contains(&"d3.example.com.".to_owned()));
-    let changes = rig
-        .parent_calls()
-        .await
-        .iter()
-        .filter(|c| *c == "ChangeResourceRecordSets")
-        .count();
+    let changes = calls_to(&rig.parent_calls().await, "ChangeResourceRecordSets");
     // The whole call, then both halves at each level down to the one request:
     // 1 + 2 × ⌈log2 10⌉ = 9 at most.
     assert!((5..=9).contains(&changes), "{changes} change calls");
@@ -390,12 +387,7 @@ async fn a_batch_reads_the_pages_that_hold_its_names_not_the_whole_zone() {
     let a = only_one_failed(&rig.answers(), &requests, 5);
     let reason = a["Reason"].as_str().unwrap();
     assert!(reason.contains("www.g5.example.com"), "{reason}");
-    let reads = rig
-        .parent_calls()
-        .await
-        .iter()
-        .filter(|c| *c == "ListResourceRecordSets")
-        .count();
+    let reads = calls_to(&rig.parent_calls().await, "ListResourceRecordSets");
     // From g0 on: the 350 records in g5's run, then on into the others' until past g9.
     assert_eq!(reads, 2, "the whole zone would take 5");
 }

@@ -24,6 +24,7 @@ use subdomain_delegation::aws::pace::{AccountPace, PaceHooks, ThrottleSchedule};
 use subdomain_delegation::aws::{CloudFormation, Route53};
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
+use subdomain_delegation::domain::model::LiveRecord;
 use subdomain_delegation::domain::name::DnsName;
 use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::domain::properties::ZoneId;
@@ -612,14 +613,14 @@ fn paced_parent(rules: &[&Rule], pace: &Arc<AccountPace>) -> Route53 {
 }
 
 /// The parent's records at and below dev.example.com.
-async fn read_dev(parent: &Route53, zone_id: &ZoneId) {
+async fn read_dev(parent: &Route53, zone_id: &ZoneId) -> Vec<LiveRecord> {
     records::at_and_below(
         parent,
         zone_id,
         vec![DnsName::parse("dev.example.com").unwrap()],
     )
     .await
-    .unwrap();
+    .unwrap()
 }
 
 const TEST_SCHEDULE: ThrottleSchedule = ThrottleSchedule {
@@ -749,13 +750,7 @@ async fn a_page_cut_inside_a_name_goes_on_at_the_next_type() {
         });
     let client = mock_client!(aws_sdk_route53, RuleMode::MatchAny, [&first, &second]);
     let parent = Route53::new(client, "parent");
-    let live = records::at_and_below(
-        &parent,
-        &ZoneId::parse(PARENT).unwrap(),
-        vec![DnsName::parse("dev.example.com").unwrap()],
-    )
-    .await
-    .unwrap();
+    let live = read_dev(&parent, &ZoneId::parse(PARENT).unwrap()).await;
     let read: Vec<String> = live.iter().map(|r| r.describe()).collect();
     assert_eq!(read, ["dev.example.com NS", "dev.example.com DS"]);
     assert_eq!((first.num_calls(), second.num_calls()), (1, 1));

@@ -140,7 +140,7 @@ pub(super) fn zone_from(
     })
 }
 
-pub(super) fn live_record(r: &ResourceRecordSet) -> LiveRecord {
+fn live_record(r: &ResourceRecordSet) -> LiveRecord {
     LiveRecord {
         name: DnsName::from_route53(r.name()),
         rtype: RecordType::parse(r.r#type().as_str()),
@@ -182,6 +182,45 @@ fn to_sdk(change: &Change) -> Result<aws_sdk_route53::types::Change, AdapterErro
 }
 
 impl Route53 {
+    /// One ListResourceRecordSets page from `from` (`None`: the zone's first record set), for the
+    /// provider's reads and the audit's.
+    pub(super) async fn list_records_page(
+        &self,
+        zone: &ZoneId,
+        from: Option<&Cursor>,
+    ) -> Result<RecordPage, AdapterError> {
+        self.paced().await;
+        let out = self
+            .client
+            .list_resource_record_sets()
+            .hosted_zone_id(zone.as_str())
+            .set_start_record_name(from.map(|c| c.name.clone()))
+            .set_start_record_type(from.and_then(|c| c.rtype.as_deref()).map(RrType::from))
+            .set_start_record_identifier(from.and_then(|c| c.identifier.clone()))
+            .max_items(RECORDS_PER_PAGE)
+            .send()
+            .await
+            .map_err(|e| {
+                let context = match from {
+                    Some(c) => format!("ListResourceRecordSets {zone} from {}", c.name),
+                    None => format!("ListResourceRecordSets {zone}"),
+                };
+                classify(&context, e)
+            })?;
+        let next = match (out.is_truncated(), out.next_record_name()) {
+            (true, Some(name)) => Some(Cursor {
+                name: name.to_owned(),
+                rtype: out.next_record_type().map(|t| t.as_str().to_owned()),
+                identifier: out.next_record_identifier().map(str::to_owned),
+            }),
+            _ => None,
+        };
+        Ok(RecordPage {
+            records: out.resource_record_sets().iter().map(live_record).collect(),
+            next,
+        })
+    }
+
     async fn get_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
         self.paced().await;
         let out = self
@@ -277,35 +316,7 @@ impl ParentZoneStore for Route53 {
     }
 
     async fn records_page(&self, zone: &ZoneId, from: &Cursor) -> Result<RecordPage, AdapterError> {
-        self.paced().await;
-        let out = self
-            .client
-            .list_resource_record_sets()
-            .hosted_zone_id(zone.as_str())
-            .start_record_name(&from.name)
-            .set_start_record_type(from.rtype.as_deref().map(RrType::from))
-            .set_start_record_identifier(from.identifier.clone())
-            .max_items(RECORDS_PER_PAGE)
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    &format!("ListResourceRecordSets {zone} from {}", from.name),
-                    e,
-                )
-            })?;
-        let next = match (out.is_truncated(), out.next_record_name()) {
-            (true, Some(name)) => Some(Cursor {
-                name: name.to_owned(),
-                rtype: out.next_record_type().map(|t| t.as_str().to_owned()),
-                identifier: out.next_record_identifier().map(str::to_owned),
-            }),
-            _ => None,
-        };
-        Ok(RecordPage {
-            records: out.resource_record_sets().iter().map(live_record).collect(),
-            next,
-        })
+        self.list_records_page(zone, Some(from)).await
     }
 
     async fn change(

@@ -2,11 +2,11 @@
 //! record set of a zone, each with as few calls as paging allows.
 
 use super::errors::classify;
-use super::route53::{RECORDS_PER_PAGE, Route53, live_record, zone_from};
-use crate::domain::model::{LiveRecord, Zone};
+use super::route53::{RECORDS_PER_PAGE, Route53, zone_from};
+use crate::domain::listing::Cursor;
+use crate::domain::model::{LiveRecord, RecordType, Zone};
 use crate::domain::properties::ZoneId;
 use crate::ports::{AdapterError, ZoneLister};
-use aws_sdk_route53::types::RrType;
 
 /// ListHostedZones' largest page.
 const ZONES_PER_PAGE: i32 = 100;
@@ -54,36 +54,18 @@ impl ZoneLister for Route53 {
 
     async fn delegation_records(&self, zone: &ZoneId) -> Result<Vec<LiveRecord>, AdapterError> {
         let mut records = Vec::new();
-        let mut start: Option<(String, Option<RrType>, Option<String>)> = None;
+        let mut from: Option<Cursor> = None;
         for _ in 0..MAX_AUDIT_PAGES {
-            self.paced().await;
-            let (name, rtype, id) = start.take().unwrap_or_default();
-            let out = self
-                .client
-                .list_resource_record_sets()
-                .hosted_zone_id(zone.as_str())
-                .set_start_record_name((!name.is_empty()).then_some(name))
-                .set_start_record_type(rtype)
-                .set_start_record_identifier(id)
-                .max_items(RECORDS_PER_PAGE)
-                .send()
-                .await
-                .map_err(|e| classify(&format!("ListResourceRecordSets {zone}"), e))?;
+            let page = self.list_records_page(zone, from.as_ref()).await?;
+            // NS and DS: the two types a delegation is made of.
             records.extend(
-                out.resource_record_sets()
-                    .iter()
-                    .filter(|r| matches!(r.r#type(), RrType::Ns | RrType::Ds))
-                    .map(live_record),
+                page.records
+                    .into_iter()
+                    .filter(|r| matches!(r.rtype, RecordType::Managed(_))),
             );
-            match out.next_record_name() {
-                Some(next) if out.is_truncated() => {
-                    start = Some((
-                        next.to_owned(),
-                        out.next_record_type().cloned(),
-                        out.next_record_identifier().map(str::to_owned),
-                    ));
-                }
-                _ => return Ok(records),
+            match page.next {
+                Some(next) => from = Some(next),
+                None => return Ok(records),
             }
         }
         Err(AdapterError::Other(format!(
