@@ -4,7 +4,7 @@
 
 mod support;
 
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
+use aws_sdk_route53::types::{ChangeAction, ResourceRecordSet, RrType};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -663,30 +663,25 @@ async fn a_parent_of_ten_thousand_records_is_read_in_pages_of_300() {
     let zone = create_zone(&parent, "example.com").await;
     let knot = Knot::start(&[KnotZone::new("d0.example.com", &NS)]).await;
     // 9,988 A records, 10 delegations: 9,998 + the apex SOA and NS = 10,000 record sets.
-    let mut changes: Vec<Change> = (0..9_988)
-        .map(|i| change(&format!("host{i}.example.com"), "A", &["192.0.2.1"]))
+    let mut sets: Vec<ResourceRecordSet> = (0..9_988)
+        .map(|i| {
+            record_set(
+                &format!("host{i}.example.com"),
+                RrType::A,
+                300,
+                &["192.0.2.1"],
+            )
+        })
         .collect();
-    changes.extend((0..10).map(|i| {
-        change(
+    sets.extend((0..10).map(|i| {
+        record_set(
             &format!("d{i}.example.com"),
-            "NS",
+            RrType::Ns,
+            300,
             &["ns1.dns.test.", "ns2.dns.test."],
         )
     }));
-    for batch in changes.chunks(500) {
-        parent
-            .change_resource_record_sets()
-            .hosted_zone_id(&zone)
-            .change_batch(
-                ChangeBatch::builder()
-                    .set_changes(Some(batch.to_vec()))
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
+    create_record_sets(&parent, &zone, sets).await;
     let ns1 = format!("ns1.dns.test={}", knot.addr);
     let ns2 = format!("ns2.dns.test={}", knot.addr);
     let args: Vec<String> = [
@@ -710,14 +705,6 @@ async fn a_parent_of_ten_thousand_records_is_read_in_pages_of_300() {
     assert_eq!(verdicts.values().filter(|v| **v == "dangling").count(), 9);
     // GetHostedZone, then ceil(10,000 / 300) = 34 pages.
     assert_eq!(out.summary()["route53_calls"], 35);
-}
-
-fn change(name: &str, rtype: &str, values: &[&str]) -> Change {
-    Change::builder()
-        .action(ChangeAction::Create)
-        .resource_record_set(record_set(name, RrType::from(rtype), 300, values))
-        .build()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

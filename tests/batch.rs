@@ -318,36 +318,6 @@ async fn a_message_whose_answer_cannot_be_put_is_delivered_again() {
     assert_eq!(answer["Status"], "SUCCESS");
 }
 
-/// Record sets of other owners, written straight to the parent zone 100 a call.
-async fn fill_parent(rig: &Batch, sets: Vec<aws_sdk_route53::types::ResourceRecordSet>) {
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
-    for chunk in sets.chunks(100) {
-        let changes = chunk
-            .iter()
-            .map(|set| {
-                Change::builder()
-                    .action(ChangeAction::Create)
-                    .resource_record_set(set.clone())
-                    .build()
-                    .unwrap()
-            })
-            .collect();
-        rig.w
-            .parent
-            .change_resource_record_sets()
-            .hosted_zone_id(&rig.w.parent_zone)
-            .change_batch(
-                ChangeBatch::builder()
-                    .set_changes(Some(changes))
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_reads_the_pages_that_hold_its_names_not_the_whole_zone() {
     use aws_sdk_route53::types::RrType;
@@ -380,7 +350,7 @@ async fn a_batch_reads_the_pages_that_hold_its_names_not_the_whole_zone() {
         300,
         &["192.0.2.5"],
     ));
-    fill_parent(&rig, sets).await;
+    create_record_sets(&rig.w.parent, &rig.w.parent_zone, sets).await;
     let requests: Vec<Value> = props.iter().map(|p| rig.driver.create(p)).collect();
     rig.proxy.reset().await;
     assert!(rig.batch(&requests).await.is_empty());

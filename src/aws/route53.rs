@@ -24,8 +24,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-/// ListResourceRecordSets' largest page.
-pub(super) const RECORDS_PER_PAGE: i32 = listing::RECORDS_PER_PAGE as i32;
+/// `listing::RECORDS_PER_PAGE` as the SDK takes it.
+const RECORDS_PER_PAGE: i32 = listing::RECORDS_PER_PAGE as i32;
 
 /// Counts the HTTP attempts a client makes (retries included), for the summary log line.
 #[derive(Debug, Clone)]

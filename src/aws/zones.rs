@@ -2,8 +2,8 @@
 //! record set of a zone, each with as few calls as paging allows.
 
 use super::errors::classify;
-use super::route53::{RECORDS_PER_PAGE, Route53, zone_from};
-use crate::domain::listing::Cursor;
+use super::route53::{Route53, zone_from};
+use crate::domain::listing::{Cursor, RECORDS_PER_PAGE};
 use crate::domain::model::{LiveRecord, RecordType, Zone};
 use crate::domain::properties::ZoneId;
 use crate::ports::{AdapterError, ZoneLister};
@@ -70,7 +70,7 @@ impl ZoneLister for Route53 {
         }
         Err(AdapterError::Other(format!(
             "ListResourceRecordSets {zone}: more than {} record sets; the audit does not judge a partial read",
-            MAX_AUDIT_PAGES * RECORDS_PER_PAGE as usize
+            MAX_AUDIT_PAGES * RECORDS_PER_PAGE
         )))
     }
 }

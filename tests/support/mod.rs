@@ -277,6 +277,41 @@ pub async fn change_record(
         .unwrap();
 }
 
+/// Changes per call when a test fills a zone: Route 53 takes at most 1,000 ResourceRecord
+/// elements a call, and each set a test writes this way has one or two.
+const SETUP_CHANGES_PER_CALL: usize = 500;
+
+/// Creates `sets` in `zone` in few calls: the records of other owners that a test starts from.
+pub async fn create_record_sets(
+    r53: &aws_sdk_route53::Client,
+    zone: &str,
+    sets: Vec<ResourceRecordSet>,
+) {
+    let changes: Vec<Change> = sets
+        .into_iter()
+        .map(|set| {
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(set)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for chunk in changes.chunks(SETUP_CHANGES_PER_CALL) {
+        r53.change_resource_record_sets()
+            .hosted_zone_id(zone)
+            .change_batch(
+                ChangeBatch::builder()
+                    .set_changes(Some(chunk.to_vec()))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 /// A record set, flattened for comparison: (name, type, ttl, sorted lower-case values).
 pub type Rec = (String, String, i64, Vec<String>);
 
