@@ -1,10 +1,12 @@
 //! Settings read once from the environment at start (docs/design.md, "Configuration").
 
+use crate::cfn::responder::{BUCKET_PREFIXES_VAR, ResponseBuckets};
 use crate::domain::authority::{
     DEFAULT_RESOURCE_TYPE, Policy, PolicyError, is_custom_resource_type,
 };
 use crate::domain::properties::role_arn_account;
 use crate::text::comma_list;
+use aws_config::{ConfigLoader, SdkConfig};
 use std::net::IpAddr;
 
 /// Route 53's documented default request rate per account since 30 July 2026 (account bucket:
@@ -41,6 +43,8 @@ pub enum ConfigError {
         "DELEGATION_MAX_CHANGES_PER_BATCH must be a whole number from 1 to {DEFAULT_MAX_CHANGES_PER_BATCH} (Route 53's limit per change batch), not {0:?}"
     )]
     ChangeBudget(String),
+    #[error("{BUCKET_PREFIXES_VAR} is invalid: {0}")]
+    ResponseBuckets(String),
 }
 
 /// Settings of the running provider.
@@ -99,6 +103,8 @@ impl Config {
             DEFAULT_MAX_CHANGES_PER_BATCH,
         )
         .map_err(ConfigError::ChangeBudget)?;
+        // Read here too, so that every entry point refuses an invalid value at start.
+        response_buckets(&var)?;
         Ok(Config {
             resource_types: resource_types(var("DELEGATION_RESOURCE_TYPES").as_deref())?,
             max_changes_per_batch,
@@ -111,6 +117,31 @@ impl Config {
             parent_roles: parent_roles(var("DELEGATION_PARENT_ROLE_ARNS").as_deref())?,
             route53_requests_per_second,
         })
+    }
+
+    /// Loads the SDK configuration the clients are built from. With the verification switch on,
+    /// refuses it unless every service's endpoint, as the SDK itself resolves it from every source
+    /// (environment, shared config file, profile, `ignore_configured_endpoint_urls`), is a
+    /// loopback address: the environment check in [`Config::from_lookup`] alone cannot see a
+    /// config file.
+    pub async fn load_sdk_config(&self, loader: ConfigLoader) -> Result<SdkConfig, ConfigError> {
+        let sdk = loader.load().await;
+        if self.skip_request_verification {
+            for (service, endpoint) in crate::aws::resolved_endpoints(&sdk).await {
+                let problem = match endpoint {
+                    Ok(url) if is_loopback_url(&url) => continue,
+                    Ok(url) => format!(
+                        "the SDK configuration sends {service} calls to {}, which is not a loopback address (the SDK's endpoint settings from the environment and the shared config file, ignore_configured_endpoint_urls included, decide)",
+                        origin(&url)
+                    ),
+                    Err(why) => format!(
+                        "the endpoint the SDK configuration uses for {service} cannot be determined ({why})"
+                    ),
+                };
+                return Err(ConfigError::UnsafeSkip(problem));
+            }
+        }
+        Ok(sdk)
     }
 
     /// `StsRegion` when given, else the partition's home region, whose STS endpoint is always
@@ -137,6 +168,15 @@ fn whole_number<N: std::str::FromStr + PartialOrd>(
             .ok_or(text),
         _ => Ok(default),
     }
+}
+
+/// `DELEGATION_RESPONSE_URL_BUCKET_PREFIXES`: the S3 buckets a ResponseURL may point into
+/// (default: CloudFormation's). Kept beside [`Config`] rather than in it: the responder holds it.
+pub fn response_buckets(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<ResponseBuckets, ConfigError> {
+    ResponseBuckets::parse(var(BUCKET_PREFIXES_VAR).as_deref())
+        .map_err(ConfigError::ResponseBuckets)
 }
 
 /// Comma-separated custom resource types; empty or unset: `Custom::SubdomainDelegation`.
@@ -166,7 +206,9 @@ fn parent_roles(list: Option<&str>) -> Result<Vec<String>, ConfigError> {
 
 /// Every endpoint the function uses must be set (the SDK's endpoint variables) to an address on
 /// this machine: the verification switch must never reach real AWS.
-fn every_endpoint_is_loopback(var: &impl Fn(&str) -> Option<String>) -> Result<(), String> {
+pub(crate) fn every_endpoint_is_loopback(
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
     if var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Err("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true sends every call to AWS".into());
     }
@@ -185,6 +227,13 @@ fn every_endpoint_is_loopback(var: &impl Fn(&str) -> Option<String>) -> Result<(
         }
     }
     Ok(())
+}
+
+/// An endpoint shown without its path: the scheme, host and port.
+fn origin(endpoint: &str) -> String {
+    url::Url::parse(endpoint)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| endpoint.to_owned())
 }
 
 fn is_loopback_url(endpoint: &str) -> bool {
@@ -344,5 +393,121 @@ mod tests {
         for bad in ["0", "-1", "2.5", "ten", "10001"] {
             assert!(rate(bad).is_err(), "{bad}");
         }
+    }
+
+    /// `load_sdk_config` over a loader that sees only this shared config file (no environment,
+    /// no `~/.aws`), with the verification switch on.
+    #[allow(deprecated)] // aws-config names the profile file types only through deprecated aliases
+    async fn load_with_switch(
+        config_file: &str,
+        tune: impl FnOnce(ConfigLoader) -> ConfigLoader,
+    ) -> Result<SdkConfig, ConfigError> {
+        use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .empty_test_environment()
+            .profile_files(
+                ProfileFiles::builder()
+                    .with_contents(ProfileFileKind::Config, config_file)
+                    .build(),
+            )
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test", "test", None, None, "test",
+            ));
+        let config = Config {
+            skip_request_verification: true,
+            ..Config::default()
+        };
+        config.load_sdk_config(tune(loader)).await
+    }
+
+    #[tokio::test]
+    async fn the_verification_switch_is_judged_on_the_endpoints_the_sdk_really_uses() {
+        const LOCAL: &str = "[default]\nendpoint_url = http://127.0.0.1:5000\n";
+        let sdk = load_with_switch(LOCAL, |l| l).await.unwrap();
+        assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:5000"));
+        assert!(
+            load_with_switch("", |l| l.endpoint_url("http://[::1]:1"))
+                .await
+                .is_ok()
+        );
+        // A programmatic endpoint wins over the file's ignore flag, as the SDK decides.
+        let ignore = "[default]\nignore_configured_endpoint_urls = true\n";
+        assert!(
+            load_with_switch(ignore, |l| l.endpoint_url("http://localhost:1"))
+                .await
+                .is_ok()
+        );
+
+        let services = "[default]\nendpoint_url = http://127.0.0.1:5000\nservices = real\n\
+            [services real]\nsts =\n  endpoint_url = https://sts.amazonaws.com\n";
+        for (file, tune, says) in [
+            // The file tells the SDK to ignore every configured endpoint (the environment's too).
+            (
+                "[default]\nendpoint_url = http://127.0.0.1:5000\nignore_configured_endpoint_urls = true\n",
+                None,
+                "sends Route 53 calls to https://route53.amazonaws.com",
+            ),
+            // A services section sends one service elsewhere.
+            (
+                services,
+                None,
+                "sends STS calls to https://sts.amazonaws.com",
+            ),
+            (
+                "",
+                None,
+                "sends Route 53 calls to https://route53.amazonaws.com",
+            ),
+            (
+                "[default]\nendpoint_url = http://10.0.0.1:5000\n",
+                None,
+                "http://10.0.0.1:5000, which is not a loopback address",
+            ),
+            // No endpoint the SDK would resolve: FIPS with a custom endpoint.
+            (LOCAL, Some(true), "cannot be determined"),
+        ] {
+            let e = load_with_switch(file, |l| match tune {
+                Some(fips) => l.use_fips(fips),
+                None => l,
+            })
+            .await
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(says), "{file:?}: {e}");
+            assert!(e.contains("honoured only against a local emulator"), "{e}");
+        }
+
+        // Without the switch, endpoints are the SDK's business.
+        let sdk = Config::default()
+            .load_sdk_config(
+                aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .empty_test_environment()
+                    .region(aws_config::Region::new("us-east-1"))
+                    .no_credentials(),
+            )
+            .await;
+        assert!(sdk.is_ok());
+    }
+
+    #[test]
+    fn response_bucket_prefixes_are_read_and_checked() {
+        let buckets = |v: &str| response_buckets(&lookup(&[(BUCKET_PREFIXES_VAR, v)]));
+        assert_eq!(buckets(""), Ok(ResponseBuckets::default()));
+        assert_eq!(
+            buckets("my-answers-,cloudformation-custom-resource-response-")
+                .unwrap()
+                .prefixes(),
+            ["my-answers-", "cloudformation-custom-resource-response-"]
+        );
+        let e = Config::from_lookup(lookup(&[(BUCKET_PREFIXES_VAR, "My_Bucket")])).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::ResponseBuckets(why) if why.contains("\"My_Bucket\"")),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("DELEGATION_RESPONSE_URL_BUCKET_PREFIXES is invalid")
+        );
     }
 }

@@ -13,7 +13,7 @@ use subdomain_delegation::aws::SdkConnector;
 use subdomain_delegation::cfn::queue::sqs_records;
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
-use subdomain_delegation::config::Config;
+use subdomain_delegation::config::{self, Config};
 use tokio::time::Instant;
 
 const USAGE: &str = "usage: subdomain-delegation [invoke EVENT.json [--timeout SECONDS] | audit ...]\n\
@@ -49,20 +49,32 @@ where
 }
 
 /// The provider and (sharing its caches) its connector. An invalid setting (`DELEGATION_POLICY`,
-/// the verification switch outside an emulator, …) stops the process here, at start, rather than
-/// at the first request.
+/// the verification switch outside an emulator, be it by the environment or by the shared config
+/// file, …) stops the process here, at start, rather than at the first request.
 async fn provider() -> (Provider<SdkConnector>, SdkConnector) {
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    let var = |name: &str| std::env::var(name).ok();
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let started = match Config::from_lookup(var) {
+        Ok(config) => match (
+            config.load_sdk_config(loader).await,
+            config::response_buckets(&var),
+        ) {
+            (Ok(sdk), Ok(buckets)) => Ok((config, sdk, buckets)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    let (config, sdk, buckets) = match started {
+        Ok(started) => started,
         Err(e) => {
             tracing::error!(error = %e, "refusing to start");
             std::process::exit(1);
         }
     };
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let connector = SdkConnector::new(sdk, subdomain_delegation::aws::retry_config())
         .with_requests_per_second(config.route53_requests_per_second);
-    let provider = Provider::new(connector.clone(), config, Responder::default());
+    let responder = Responder::default().with_buckets(buckets);
+    let provider = Provider::new(connector.clone(), config, responder);
     (provider, connector)
 }
 

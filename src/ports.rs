@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// An AWS call that failed, classified by what the caller can do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +36,10 @@ pub enum AdapterError {
     /// made with [`ParentZoneStore::change_unless_throttled`]; others wait until the deadline).
     #[error("{0}")]
     Throttled(String),
+    /// STS refused to let the provider assume a role (`AccessDenied`) until the session's
+    /// patience ran out: its trust policy, its ExternalId, or a role that does not exist (yet).
+    #[error("{0}")]
+    RoleRefused(String),
     /// Anything else, after the SDK's own retries.
     #[error("{0}")]
     Other(String),
@@ -78,6 +83,10 @@ pub trait ParentZoneStore {
     async fn wait_insync(&self, change_id: &str, max: Duration) -> Result<bool, AdapterError>;
 }
 
+/// How long AssumeRole's AccessDenied is retried for one request: a role created moments ago is
+/// refused by STS until IAM has propagated it (docs/design.md, "Who may ask").
+pub const ASSUME_ROLE_PATIENCE: Duration = Duration::from_secs(30);
+
 /// Who the adapters act as, and where STS is asked.
 #[derive(Clone, Debug)]
 pub struct SessionContext {
@@ -86,6 +95,10 @@ pub struct SessionContext {
     pub sts_region: String,
     /// Route 53 HTTP attempts of this request (retries included), for the summary log line.
     pub route53_calls: Arc<AtomicU32>,
+    /// Until when a refused AssumeRole is tried again: a reader role created in the same stack
+    /// is refused until IAM has propagated it (docs/design.md, "Who may ask"). A batch's first
+    /// pass tries once, so that a role that refuses holds no other request.
+    pub role_patience_until: Instant,
 }
 
 /// Reads a stack's state from CloudFormation, in the stack's account and region.

@@ -225,6 +225,10 @@ fn command(endpoint: &str) -> Command {
         "AWS_ENDPOINT_URL_STS",
         "RUST_LOG",
         "AWS_SESSION_TOKEN",
+        "DELEGATION_AUDIT_ZONES",
+        "DELEGATION_AUDIT_DISABLED",
+        "DELEGATION_AUDIT_REMOVE_DANGLING",
+        "DELEGATION_AUDIT_ALLOWED_NAMES",
     ] {
         cmd.env_remove(var);
     }
@@ -718,8 +722,10 @@ async fn the_scheduled_event_logs_findings_and_publishes_metrics() {
             (host.to_owned(), json!(addr))
         })
         .collect();
-    // Every public zone the parent role can list: the scene's example.com, and a second one.
+    // The deployment's audit zones: the scene's example.com and a second one; a third zone the
+    // parent role can list is not the deployment's, so the event (which names none) skips it.
     create_zone(&scene.parent, "example.org").await;
+    create_zone(&scene.parent, "example.net").await;
     let event = json!({"subdomainDelegationAudit": {
         "parentRoleArn": parent_role(),
         "nameserverAddresses": overrides,
@@ -734,6 +740,7 @@ async fn the_scheduled_event_logs_findings_and_publishes_metrics() {
         command(&endpoint)
             .arg("invoke")
             .arg(&path)
+            .env("DELEGATION_AUDIT_ZONES", "example.com,example.org")
             .env("DELEGATION_PARENT_ROLE_ARNS", parent_role())
             .env("DELEGATION_AUDIT_REMOVE_DANGLING", "true")
             .env("DELEGATION_AUDIT_ALLOWED_NAMES", "*.example.com")
@@ -784,4 +791,95 @@ async fn the_scheduled_event_logs_findings_and_publishes_metrics() {
         emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
         "SubdomainDelegation/Audit"
     );
+}
+
+/// Writes an audit event to a file and runs it through `invoke`, with extra variables.
+fn invoke_audit_event(
+    endpoint: &str,
+    event: &Value,
+    vars: &[(&str, &str)],
+) -> std::process::Output {
+    let dir = repo_root().join("target/test-events");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("audit-{}.json", uuid()));
+    std::fs::write(&path, event.to_string()).unwrap();
+    let mut cmd = command(endpoint);
+    cmd.arg("invoke")
+        .arg(&path)
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let _ = std::fs::remove_file(&path);
+    out
+}
+
+/// An audit event may only narrow the deployment's audit (docs/design.md, "Who may ask"). Each
+/// refusal answers at once with one JSON summary line naming the rule, and asks neither Route 53
+/// nor a name server: the endpoints point where nothing answers (a call would end as an error
+/// after retries, not as a refusal), and no test server is started.
+#[test]
+fn audit_events_beyond_the_deployments_audit_are_refused_without_a_call() {
+    // The discard port on loopback: nothing listens, and nothing leaves the machine.
+    const NOWHERE: &str = "http://127.0.0.1:9";
+    let role = parent_role();
+    let cases = [
+        (
+            "zones",
+            vec![("DELEGATION_AUDIT_ZONES", "example.com,Z0PARENT")],
+            json!({"zones": ["example.com", "example.org"]}),
+        ),
+        // No audit zones configured: every listed zone, and an event may name none.
+        ("zones", vec![], json!({"zones": ["example.com"]})),
+        (
+            "disabled",
+            vec![("DELEGATION_AUDIT_DISABLED", "true")],
+            json!({}),
+        ),
+        (
+            "nameserver-addresses",
+            // TEST-NET-1: not loopback, so not an emulator; never reached either.
+            vec![("AWS_ENDPOINT_URL_ROUTE_53", "http://192.0.2.1:9")],
+            json!({"nameserverAddresses": {"ns1.dns.test": "127.0.0.1:9"}}),
+        ),
+        ("concurrency", vec![], json!({"concurrency": 1024})),
+        ("timeout", vec![], json!({"timeoutSeconds": 30})),
+        ("parent-role", vec![], json!({"parentRoleArn": role})),
+    ];
+    for (rule, vars, settings) in cases {
+        let event = json!({"subdomainDelegationAudit": settings});
+        let started = std::time::Instant::now();
+        let out = invoke_audit_event(NOWHERE, &event, &vars);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{event}: {stderr}");
+        let out = parse_output(0, &out.stdout, &out.stderr);
+        assert_eq!(
+            out.lines.len(),
+            1,
+            "{event}: only the refusal: {:?}",
+            out.lines
+        );
+        let summary = out.summary();
+        assert_eq!(summary["refused"], rule, "{event}: {summary}");
+        assert_eq!(summary["exit_code"], 2, "{summary}");
+        assert_eq!(summary["route53_calls"], 0, "{summary}");
+        assert_eq!(summary["dns_queries"], 0, "{summary}");
+        assert!(!summary["error"].as_str().unwrap().is_empty(), "{summary}");
+        let logged: Vec<Value> = stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert!(
+            logged
+                .iter()
+                .any(|l| l["level"] == "ERROR" && l["rule"] == rule),
+            "a JSON error line naming the rule: {stderr}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{event}: refused at once, not after retries ({:?})",
+            started.elapsed()
+        );
+    }
 }

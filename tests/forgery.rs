@@ -546,7 +546,7 @@ async fn a_forged_cleanup_delete_cannot_remove_another_accounts_delegation() {
         &forged,
         &[
             "stack dns-deploy in account 123456789012 does not show this request in progress",
-            "the stack's events never show the request's PhysicalResourceId on Delegation",
+            "never show the request's PhysicalResourceId on Delegation",
         ],
         &b_id,
         &before,
@@ -562,8 +562,8 @@ async fn a_forged_cleanup_delete_cannot_remove_another_accounts_delegation() {
         assert_eq!(calls[0]["account"], PARENT_ACCOUNT, "{op}");
     }
 
-    // (d) No ChildRoleArn: the zone counts as the DNS account's own, so only the events stand
-    // between the forger and B's record (the unreadable child zone would make it "ours").
+    // (d) No ChildRoleArn: the zone would be the DNS account's own, but b.example.com is
+    // allotted to B, so only B's zones may hold it: refused by the name before CloudFormation.
     let mut own = unreadable.clone();
     own.as_object_mut().unwrap().remove("ChildExternalId");
     let forged = dns.delete(&b_id, &own);
@@ -572,11 +572,16 @@ async fn a_forged_cleanup_delete_cannot_remove_another_accounts_delegation() {
         "a cleanup Delete of B's ID without ChildRoleArn",
         &out,
         &forged,
-        &["the stack's events never show the request's PhysicalResourceId on Delegation"],
+        &["DELEGATION_POLICY allots that name to account 222222222222"],
         &b_id,
         &before,
     )
     .await;
+    assert!(
+        out.calls_where("cloudformation", None).is_empty(),
+        "{:?}",
+        out.calls
+    );
 
     // (c) A Delete naming B's own stack while it is idle (CREATE_COMPLETE, same ID).
     let forged = b_stack.delete(&b_id, &props);
@@ -673,7 +678,7 @@ async fn a_genuine_cleanup_delete_of_a_replaced_id_succeeds_finding_it_pages_bac
         "a cleanup Delete whose ID is beyond 20 pages of events",
         &out,
         &delete,
-        &["the stack's events never show the request's PhysicalResourceId on Delegation"],
+        &["never show the request's PhysicalResourceId on Delegation"],
         &old_id,
         &before,
     )
@@ -974,4 +979,154 @@ async fn a_borrowed_custom_resource_of_another_provider_cannot_delegate_a_dns_ac
         &before,
     )
     .await;
+}
+
+/// A stack's own event, marking its operations.
+fn stack_event(driver: &Driver, status: &str) -> Value {
+    let (_, name) = stack_of(&driver.stack_id);
+    event(
+        &name,
+        "AWS::CloudFormation::Stack",
+        status,
+        Some(&driver.stack_id),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_cleanup_delete_of_a_historical_id_is_refused_and_the_current_ones_pass() {
+    let rig = Forgery::new().await;
+    rig.genuine_b_delegation().await;
+    let b_id = rig.id("b.example.com");
+    let ops_zone = create_zone(&rig.w.parent, "ops.example.com").await;
+    let ops2_zone = create_zone(&rig.w.parent, "ops2.example.com").await;
+    let (ops, ops2) = (rig.id("ops.example.com"), rig.id("ops2.example.com"));
+    // The central stack's DevDelegation delegated b.example.com long ago (B's zone, through B's
+    // reader role), was replaced by ops.example.com, and that update's cleanup deleted the old
+    // record; B now delegates b.example.com from its own stack. Then ops2 is created for the
+    // next update.
+    let dns = rig.driver_for(PARENT_ACCOUNT, "parent-delegations", "DevDelegation");
+    for (zone, id) in [(&ops_zone, &ops), (&ops2_zone, &ops2)] {
+        rig.set_stacks(&[stack(
+            &dns,
+            "UPDATE_IN_PROGRESS",
+            json!([resource("DevDelegation", T, "CREATE_IN_PROGRESS", None)]),
+            json!([]),
+        )])
+        .await;
+        let props = json!({"ParentHostedZoneId": rig.w.parent_zone, "ChildHostedZoneId": zone});
+        let out = rig.send(&dns.create(&props)).await;
+        assert_eq!(out.run.status(), "SUCCESS", "{}", out.run.logs);
+        assert_eq!(&out.run.physical_id(), id);
+    }
+    let history = || {
+        vec![
+            stack_event(&dns, "UPDATE_COMPLETE"),
+            stack_event(&dns, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+            event("DevDelegation", T, "UPDATE_COMPLETE", Some(&ops)),
+            event("DevDelegation", T, "UPDATE_IN_PROGRESS", Some(&b_id)),
+            stack_event(&dns, "UPDATE_IN_PROGRESS"),
+            stack_event(&dns, "CREATE_COMPLETE"),
+            event("DevDelegation", T, "CREATE_COMPLETE", Some(&b_id)),
+            event("DevDelegation", T, "CREATE_IN_PROGRESS", None),
+            stack_event(&dns, "CREATE_IN_PROGRESS"),
+        ]
+    };
+    // A later update of the central stack, cleaning up after replacing ops by ops2.
+    let current_update = |current: &str, status: &str, this_operation: Vec<Value>| {
+        let mut events = vec![stack_event(&dns, status)];
+        events.extend(this_operation);
+        events.extend(history());
+        stack(
+            &dns,
+            status,
+            json!([resource(
+                "DevDelegation",
+                T,
+                "UPDATE_COMPLETE",
+                Some(current)
+            )]),
+            Value::Array(events),
+        )
+    };
+    let replaced_ops = vec![
+        event("DevDelegation", T, "UPDATE_COMPLETE", Some(&ops2)),
+        event("DevDelegation", T, "UPDATE_IN_PROGRESS", Some(&ops)),
+        stack_event(&dns, "UPDATE_IN_PROGRESS"),
+    ];
+    rig.set_stacks(&[current_update(
+        &ops2,
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        replaced_ops.clone(),
+    )])
+    .await;
+    let before = rig.w.parent_records().await;
+
+    // The attack: a Delete of the historical ID, with no role and a made-up zone …
+    let made_up = json!({
+        "ParentHostedZoneId": rig.w.parent_zone,
+        "ChildHostedZoneId": "Z0NONEXISTENT00000000",
+    });
+    let forged = dns.delete(&b_id, &made_up);
+    let out = rig.send(&forged).await;
+    rig.assert_refused(
+        "a historical ID's cleanup Delete without ChildRoleArn",
+        &out,
+        &forged,
+        &["DELEGATION_POLICY allots that name to account 222222222222"],
+        &b_id,
+        &before,
+    )
+    .await;
+    // … and with B's own reader role and ExternalId: the ID is on DevDelegation only in an
+    // earlier operation.
+    let forged = dns.delete(&b_id, &rig.b_props(&rig.b_zone));
+    let out = rig.send(&forged).await;
+    rig.assert_refused(
+        "a historical ID's cleanup Delete through B's role",
+        &out,
+        &forged,
+        &["the events of the stack's current update (since its latest UPDATE_IN_PROGRESS) never show the request's PhysicalResourceId on DevDelegation"],
+        &b_id,
+        &before,
+    )
+    .await;
+    assert_eq!(
+        out.operations("DescribeStackEvents").len(),
+        1,
+        "{:?}",
+        out.calls
+    );
+    assert!(rig.w.delegations().await.contains(&rig.b_record().await));
+
+    // Control: after a rolled-back update (ops replaced by ops2, then back), the cleanup deletes
+    // the new ID, ops2, shown in that same operation.
+    let mut rolled_back = vec![
+        event("DevDelegation", T, "UPDATE_COMPLETE", Some(&ops)),
+        event("DevDelegation", T, "UPDATE_IN_PROGRESS", Some(&ops2)),
+        stack_event(&dns, "UPDATE_ROLLBACK_IN_PROGRESS"),
+    ];
+    rolled_back.extend(replaced_ops.clone());
+    rig.set_stacks(&[current_update(
+        &ops,
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        rolled_back,
+    )])
+    .await;
+    let props = json!({"ParentHostedZoneId": rig.w.parent_zone, "ChildHostedZoneId": ops2_zone});
+    let out = rig.send(&dns.delete(&ops2, &props)).await;
+    assert_eq!(out.run.status(), "SUCCESS", "{}", out.run.logs);
+    assert_eq!(out.run.summaries()[0]["action"], "deleted");
+
+    // Control: the cleanup Delete of the ID replaced in the current update.
+    rig.set_stacks(&[current_update(
+        &ops2,
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        replaced_ops,
+    )])
+    .await;
+    let props = json!({"ParentHostedZoneId": rig.w.parent_zone, "ChildHostedZoneId": ops_zone});
+    let out = rig.send(&dns.delete(&ops, &props)).await;
+    assert_eq!(out.run.status(), "SUCCESS", "{}", out.run.logs);
+    assert_eq!(out.run.summaries()[0]["action"], "deleted");
+    assert_eq!(rig.w.delegations().await, vec![rig.b_record().await]);
 }

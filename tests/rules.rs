@@ -643,13 +643,61 @@ async fn a_cleanup_delete_needs_the_cleanup_status_and_the_id_in_the_events() {
         .set_stack_status(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
     let never = fx.id("www.example.com");
     let answer = fx.invoke(fx.driver.delete(&never, &fx.props())).await;
-    assert_failed(
-        &answer,
-        "the stack's events never show the request's PhysicalResourceId on Delegation",
-    );
+    let refused = "the events of the stack's current update (since its latest UPDATE_IN_PROGRESS) never show the request's PhysicalResourceId on Delegation";
+    assert_failed(&answer, refused);
     assert_eq!(answer["PhysicalResourceId"], never);
+
+    // The resource carried the ID in an earlier update, whose cleanup is over; a later update
+    // is cleaning up now. The historical ID does not pass.
+    let (name, _) = stack_parts(stack);
+    let stack_type = "AWS::CloudFormation::Stack";
+    let history = [
+        (
+            "Delegation",
+            Some(never.as_str()),
+            CUSTOM,
+            "UPDATE_IN_PROGRESS",
+        ),
+        (
+            &name,
+            Some(stack.as_str()),
+            stack_type,
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        ),
+        (&name, Some(stack.as_str()), stack_type, "UPDATE_COMPLETE"),
+        (
+            &name,
+            Some(stack.as_str()),
+            stack_type,
+            "UPDATE_IN_PROGRESS",
+        ),
+        (
+            "Bucket",
+            Some("bucket"),
+            "AWS::S3::Bucket",
+            "UPDATE_COMPLETE",
+        ),
+        (
+            &name,
+            Some(stack.as_str()),
+            stack_type,
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        ),
+    ];
+    for (logical, id, rtype, status) in history {
+        fx.aws.push_event(stack, logical, id, rtype, status);
+    }
+    let answer = fx.invoke(fx.driver.delete(&never, &fx.props())).await;
+    assert_failed(&answer, refused);
     assert_eq!(fx.aws.route53_calls_in(DNS), 0);
     assert_eq!(fx.aws.records(&fx.parent), before);
+}
+
+/// The stack name and account of a StackId.
+fn stack_parts(stack_id: &str) -> (String, String) {
+    let fields: Vec<&str> = stack_id.split(':').collect();
+    let name = fields[5].split('/').nth(1).unwrap_or_default();
+    (name.to_owned(), fields[4].to_owned())
 }
 
 #[tokio::test]
@@ -1093,4 +1141,189 @@ async fn a_reader_role_that_cannot_be_assumed_fails_without_echoing_the_external
     assert_eq!(answer["PhysicalResourceId"], marker(&event));
     assert_eq!(fx.aws.route53_calls_in(DNS), 0);
     assert_eq!(fx.aws.route53_calls_in(CHILD), 0);
+}
+
+/// An SQS event of these requests, each body the request itself.
+fn sqs_event(requests: &[Value]) -> Value {
+    let records: Vec<Value> = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| json!({"messageId": format!("m{i}"), "body": r.to_string(), "eventSource": "aws:sqs"}))
+        .collect();
+    json!({ "Records": records })
+}
+
+impl Fx {
+    /// A Create of a new zone `name` of `account`, from its own resource in progress in a stack
+    /// of that account.
+    fn genuine_create(&self, account: &str, name: &str, logical: &str) -> Value {
+        let zone = self.aws.add_zone(account, name);
+        let driver = Driver::new(account, "batch", logical, &self.receiver);
+        let stack = &driver.stack_id;
+        self.aws
+            .set_resource(stack, logical, "CREATE_IN_PROGRESS", None, CUSTOM);
+        driver.create(&self.props_for(&zone, account))
+    }
+
+    /// Hands an SQS batch to the provider; returns the answers PUT, in the order sent.
+    async fn batch(&self, requests: &[Value]) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let failures = self
+            .provider
+            .handle_queue(&sqs_event(requests), deadline, "test-log-stream")
+            .await;
+        assert_eq!(failures["batchItemFailures"], json!([]), "{failures}");
+        self.answers_to(requests)
+    }
+
+    fn answers_to(&self, requests: &[Value]) -> Vec<Value> {
+        let puts: Vec<Value> = self.receiver.puts().iter().map(|p| p.json()).collect();
+        requests
+            .iter()
+            .map(|r| {
+                let mine: Vec<&Value> = puts
+                    .iter()
+                    .filter(|a| a["RequestId"] == r["RequestId"])
+                    .collect();
+                assert_eq!(mine.len(), 1, "one answer per request");
+                mine[0].clone()
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_batch_member_with_a_wrong_parent_external_id_fails_alone() {
+    let writer = format!("arn:aws:iam::{DNS}:role/DelegationWriter");
+    let fx = fixture_with(Config {
+        parent_roles: vec![writer.clone()],
+        ..config(Some(POLICY))
+    })
+    .await;
+    fx.aws.allow_role(&writer, Some("writer-secret"));
+    let request = |i: usize, external_id: &str| {
+        let name = format!("app{i}.{CHILD}.accounts.example.com");
+        let mut r = fx.genuine_create(CHILD, &name, &format!("D{i}"));
+        r["ResourceProperties"]["ParentRoleArn"] = json!(writer);
+        r["ResourceProperties"]["ParentExternalId"] = json!(external_id);
+        r
+    };
+    // The wrong ExternalId first, then last: never another member's session, never theirs.
+    for wrong_at in [0, 2] {
+        let requests: Vec<Value> = (0..3)
+            .map(|i| {
+                let secret = if i == wrong_at {
+                    "guessed"
+                } else {
+                    "writer-secret"
+                };
+                request(wrong_at * 10 + i, secret)
+            })
+            .collect();
+        let answers = fx.batch(&requests).await;
+        for (i, answer) in answers.iter().enumerate() {
+            if i == wrong_at {
+                assert_failed(answer, &format!("could not assume role {writer}"));
+            } else {
+                assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+            }
+        }
+    }
+    assert_eq!(fx.delegations().len(), 4);
+}
+
+/// 50 genuine Creates, and as many forged ones naming reader roles that refuse.
+async fn genuine_and_refused(fx: &Fx, refused: usize) -> (Vec<Value>, Vec<Value>) {
+    let genuine: Vec<Value> = (0..50)
+        .map(|i| {
+            fx.genuine_create(
+                CHILD,
+                &format!("g{i}.{CHILD}.accounts.example.com"),
+                &format!("G{i}"),
+            )
+        })
+        .collect();
+    let forged: Vec<Value> = (0..refused)
+        .map(|i| {
+            let mut r = fx.genuine_create(
+                OTHER,
+                &format!("f{i}.{OTHER}.accounts.example.com"),
+                &format!("F{i}"),
+            );
+            r["ResourceProperties"]["ChildExternalId"] = json!("not-the-secret");
+            r
+        })
+        .collect();
+    (genuine, forged)
+}
+
+/// How long until every genuine request of the batch is answered SUCCESS, and the answers once
+/// the whole batch is done.
+async fn time_to_genuine_answers(
+    fx: &Fx,
+    genuine: &[Value],
+    all: &[Value],
+) -> (Duration, Vec<Value>) {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(120);
+    let event = sqs_event(all);
+    let run = fx
+        .provider
+        .handle_queue(&event, deadline, "test-log-stream");
+    let watch = async {
+        loop {
+            let ok = fx
+                .receiver
+                .puts()
+                .iter()
+                .filter(|p| p.json()["Status"] == "SUCCESS")
+                .count();
+            if ok == genuine.len() {
+                return started.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    let (failures, elapsed) = tokio::join!(run, watch);
+    assert_eq!(failures["batchItemFailures"], json!([]), "{failures}");
+    (elapsed, fx.answers_to(all))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reader_roles_that_refuse_hold_no_other_request_of_the_batch() {
+    // Without them …
+    let alone = fixture_with(config(Some(POLICY))).await;
+    let (genuine, _) = genuine_and_refused(&alone, 0).await;
+    let (without, _) = time_to_genuine_answers(&alone, &genuine, &genuine).await;
+    // … and with 20 forged requests whose reader roles refuse, first in the batch, and STS's
+    // patience with a refusing role emulated.
+    let fx = fixture_with(config(Some(POLICY))).await;
+    fx.aws.emulate_role_patience();
+    let (genuine, forged) = genuine_and_refused(&fx, 20).await;
+    let all: Vec<Value> = forged.iter().chain(&genuine).cloned().collect();
+    let started = Instant::now();
+    let (with, answers) = time_to_genuine_answers(&fx, &genuine, &all).await;
+    let whole = started.elapsed();
+    println!(
+        "50 genuine answered in {without:?} alone, {with:?} beside 20 refusing roles; the batch took {whole:?}"
+    );
+    assert!(
+        with <= without + Duration::from_secs(2),
+        "the refusing roles held the genuine requests: {with:?} against {without:?}"
+    );
+    for answer in &answers[..20] {
+        assert_failed(
+            answer,
+            "could not assume role arn:aws:iam::333333333333:role/",
+        );
+    }
+    assert!(answers[20..].iter().all(|a| a["Status"] == "SUCCESS"));
+    assert_eq!(fx.delegations().len(), 50);
+    // The refused ones were given the direct mode's patience (tried again, not only once).
+    assert!(
+        fx.aws.count(Op::AssumeRole, OTHER) > 20 * 2,
+        "{}",
+        fx.aws.count(Op::AssumeRole, OTHER)
+    );
+    assert!(whole >= Duration::from_secs(25), "{whole:?}");
 }

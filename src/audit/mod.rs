@@ -125,6 +125,7 @@ pub async fn run<O: Observer>(
         session_name: "sd-audit".into(),
         sts_region: config.sts_region(None),
         route53_calls: calls.clone(),
+        role_patience_until: tokio::time::Instant::now() + crate::ports::ASSUME_ROLE_PATIENCE,
     };
     let parent = connector
         .parent(options.parent_role.as_ref(), &session)

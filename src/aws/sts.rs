@@ -13,9 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
-/// How long AssumeRole's AccessDenied is retried: a role created moments ago is refused by STS
-/// until IAM has propagated it (CDK issue #29391).
-pub const ASSUME_ROLE_PATIENCE: Duration = Duration::from_secs(30);
 /// The first pause between refused AssumeRole calls, doubling to the cap (each ±50%).
 const ASSUME_ROLE_FIRST_PAUSE: Duration = Duration::from_millis(500);
 const ASSUME_ROLE_PAUSE_CAP: Duration = Duration::from_secs(4);
@@ -34,7 +31,6 @@ type SessionKey = (String, Option<String>, String);
 pub struct RoleSessions {
     base: SdkConfig,
     retry: RetryConfig,
-    pub(super) patience: Duration,
     cache: Arc<Mutex<HashMap<SessionKey, Credentials>>>,
 }
 
@@ -43,7 +39,6 @@ impl RoleSessions {
         RoleSessions {
             base,
             retry,
-            patience: ASSUME_ROLE_PATIENCE,
             cache: Arc::default(),
         }
     }
@@ -121,9 +116,9 @@ impl RoleSessions {
             if err.code() != Some("AccessDenied") {
                 return Err(classify(&format!("AssumeRole {}", role.arn), err));
             }
-            if waited + pause > self.patience {
-                return Err(AdapterError::AccessDenied(format!(
-                    "could not assume {which} role {} (AccessDenied for {} s): check that its trust policy allows the provider's role, that the ExternalId matches its sts:ExternalId condition, and that the role exists",
+            if Instant::now() + pause > session.role_patience_until {
+                return Err(AdapterError::RoleRefused(format!(
+                    "could not assume {which} role {} (AccessDenied, tried for {} s): check that its trust policy allows the provider's role, that the ExternalId matches its sts:ExternalId condition, and that the role exists",
                     role.arn,
                     waited.as_secs()
                 )));

@@ -6,13 +6,14 @@
 
 use super::response::Answer;
 use super::runner::{Delivery, GUARD_MARGIN, Provider, Summary, fallback_id, summary_of, typed};
-use crate::ports::Connector;
+use crate::ports::{ASSUME_ROLE_PATIENCE, Connector};
 use crate::usecase::Progress;
 use crate::usecase::batch::{self, Item};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// How many answers of a batch are PUT at once.
@@ -79,40 +80,34 @@ impl<C: Connector> Provider<C> {
                 Err(()) => undelivered.push(id),
             }
         }
-        let mut items: Vec<Item> = messages
-            .iter()
+        let requests = messages.len();
+        let pending: Vec<(Message, Item)> = messages
+            .into_iter()
             .map(|m| {
                 let request = typed(&m.request);
-                Item {
+                let item = Item {
                     session: self.session(&request, m.calls.clone()),
                     request,
                     progress: Progress::new(guard_at),
+                    defer_role_refusal: false,
                     result: None,
-                }
+                };
+                (m, item)
             })
             .collect();
         let parent_calls = Arc::new(AtomicU32::new(0));
-        let report = tokio::time::timeout_at(
-            guard_at,
-            batch::run(
-                &self.connector,
-                &self.config,
-                &mut items,
-                parent_calls.clone(),
-            ),
-        )
-        .await
-        .ok();
-        let answered: Vec<(String, bool)> = stream::iter(messages.iter().zip(items))
-            .map(|(m, item)| self.answer_item(m, item, (deadline, started), log_stream))
-            .buffered(PUT_CONCURRENCY)
-            .collect()
+        let report = self
+            .run_passes(
+                pending,
+                &parent_calls,
+                (deadline, started, guard_at),
+                log_stream,
+                &mut undelivered,
+            )
             .await;
-        undelivered.extend(answered.into_iter().filter(|(_, ok)| !ok).map(|(id, _)| id));
-        let report = report.unwrap_or_default();
         tracing::info!(
             batch_summary = true,
-            requests = messages.len(),
+            requests,
             parent_zones = report.parent_zones,
             parent_calls = parent_calls.load(Ordering::Relaxed),
             change_calls = report.change_calls,
@@ -128,6 +123,65 @@ impl<C: Connector> Provider<C> {
                 .map(|id| json!({"itemIdentifier": id}))
                 .collect::<Vec<_>>()
         })
+    }
+
+    /// Runs the batch use case in two passes and answers each request as soon as its pass ends.
+    /// First pass: every role is tried once, so that a role that refuses (a forged request, or
+    /// one still propagating) holds nobody; the ready requests are answered at once. Second pass:
+    /// the refused ones again, with the patience of the direct mode from the batch's start
+    /// (docs/design.md, "Batches"). Adds the messages whose answer was not delivered.
+    async fn run_passes(
+        &self,
+        mut pending: Vec<(Message, Item)>,
+        parent_calls: &Arc<AtomicU32>,
+        (deadline, started, guard_at): (Instant, Instant, Instant),
+        log_stream: &str,
+        undelivered: &mut Vec<String>,
+    ) -> batch::Report {
+        let mut report = batch::Report::default();
+        for (pass, patience) in [Duration::ZERO, ASSUME_ROLE_PATIENCE]
+            .into_iter()
+            .enumerate()
+        {
+            let first = pass == 0;
+            let (mut msgs, mut items): (Vec<Message>, Vec<Item>) = pending.into_iter().unzip();
+            for item in &mut items {
+                item.session.role_patience_until = started + patience;
+                item.defer_role_refusal = first;
+            }
+            let finished = tokio::time::timeout_at(
+                guard_at,
+                batch::run(
+                    &self.connector,
+                    &self.config,
+                    &mut items,
+                    parent_calls.clone(),
+                ),
+            )
+            .await;
+            if let Ok(pass_report) = &finished {
+                report.add(pass_report);
+            }
+            // After the guard, nothing is deferred: an empty result answers that time ran out.
+            let (now, later): (Vec<_>, Vec<_>) = msgs
+                .drain(..)
+                .zip(items)
+                .partition(|(_, item)| item.result.is_some() || finished.is_err() || !first);
+            let answered: Vec<(String, bool)> = stream::iter(now)
+                .map(|(m, item)| async move {
+                    self.answer_item(&m, item, (deadline, started), log_stream)
+                        .await
+                })
+                .buffered(PUT_CONCURRENCY)
+                .collect()
+                .await;
+            undelivered.extend(answered.into_iter().filter(|(_, ok)| !ok).map(|(id, _)| id));
+            pending = later;
+            if pending.is_empty() {
+                break;
+            }
+        }
+        report
     }
 
     /// Parses one message. A malformed request with a usable ResponseURL is answered FAILED at

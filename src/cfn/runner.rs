@@ -4,12 +4,12 @@
 //! live in the use cases.
 
 use super::request::{Envelope, Incoming, Request, RequestKind, parse};
-use super::responder::{Responder, check_response_url, redact};
+use super::responder::{Responder, redact};
 use super::response::{Answer, body, failed_create_id};
 use crate::config::Config;
 use crate::domain::authority::StackRef;
 use crate::domain::properties::Properties;
-use crate::ports::{Connector, SessionContext};
+use crate::ports::{ASSUME_ROLE_PATIENCE, Connector, SessionContext};
 use crate::text::cut_at_char_boundary;
 use crate::usecase::{
     Context, DelegationRequest, Failure, Outcome, Progress, delegate, remove, session_name,
@@ -119,7 +119,7 @@ impl<C: Connector> Provider<C> {
             Incoming::Malformed { envelope, problem } => (envelope, Err(problem)),
             Incoming::Valid(request) => (request.envelope.clone(), Ok(request)),
         };
-        match check_response_url(
+        match self.responder.check_url(
             &envelope.response_url,
             self.config.allow_loopback_response_url,
         ) {
@@ -213,6 +213,7 @@ impl<C: Connector> Provider<C> {
             session_name: session_name(&request.stack_id, &request.logical_id),
             sts_region: self.config.sts_region(sts_region),
             route53_calls: calls,
+            role_patience_until: Instant::now() + ASSUME_ROLE_PATIENCE,
         }
     }
 }

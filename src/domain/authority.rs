@@ -138,6 +138,14 @@ pub enum Denial {
         allotted: String,
     },
     #[error(
+        "a zone of account {zone_account} may not be delegated {name}: DELEGATION_POLICY allots that name to {allotted_to}, so only that account's zones may be delegated it (rule: an allotted name goes to its account's zones only)"
+    )]
+    AllottedElsewhere {
+        name: DnsName,
+        allotted_to: String,
+        zone_account: String,
+    },
+    #[error(
         "ParentRoleArn {arn} is not a parent role this deployment names (DELEGATION_PARENT_ROLE_ARNS: {allowed}); a request may only write through the roles the provider's configuration lists"
     )]
     ParentRoleNotAllowed { arn: String, allowed: String },
@@ -193,47 +201,132 @@ pub fn check_child_role(
     }
 }
 
-/// The zone's account (see [`zone_account`]) must be allotted the name, whichever stack asks: a
-/// borrowed stack of the provider's account can then do nothing the zone's own account could not
-/// do from its own stack. Only zones in the provider's account need no allotment.
+/// The zone's account (see [`zone_account`]) must be allotted the name, whichever stack asks,
+/// and a name allotted to an account is delegated only to that account's zones: a borrowed
+/// stack of the provider's account can then do nothing the zone's own account could not do from
+/// its own stack, and cannot put a DNS-account zone in another account's place. Zones in the
+/// provider's account take only the names the policy allots to nobody (or to it).
 pub fn check_name(
     policy: Option<&Policy>,
     own_account: &str,
     zone_account: &str,
     name: &DnsName,
 ) -> Result<(), Denial> {
-    if zone_account == own_account {
+    let Some(policy) = policy else {
+        return if zone_account == own_account {
+            Ok(())
+        } else {
+            Err(Denial::NoPolicy {
+                account: zone_account.to_owned(),
+                name: name.clone(),
+                own: own_account.to_owned(),
+            })
+        };
+    };
+    let allottees = policy.allottees(name);
+    if allottees.includes(zone_account) {
         return Ok(());
     }
-    let Some(policy) = policy else {
-        return Err(Denial::NoPolicy {
-            account: zone_account.to_owned(),
-            name: name.clone(),
-            own: own_account.to_owned(),
-        });
-    };
-    let mut allotted = Vec::new();
-    for rule in &policy.allow {
-        if !rule.accounts.iter().any(|a| a == "*" || a == zone_account) {
-            continue;
-        }
-        for pattern in &rule.names {
-            let concrete = pattern.replace("{account}", zone_account);
-            if pattern_matches(&concrete, name) {
-                return Ok(());
-            }
-            allotted.push(concrete);
-        }
+    if zone_account == own_account {
+        return if allottees.is_nobody() {
+            Ok(())
+        } else {
+            Err(Denial::AllottedElsewhere {
+                name: name.clone(),
+                allotted_to: allottees.to_string(),
+                zone_account: zone_account.to_owned(),
+            })
+        };
     }
     Err(Denial::NotAllotted {
         account: zone_account.to_owned(),
         name: name.clone(),
-        allotted: if allotted.is_empty() {
+        allotted: policy.patterns_for(zone_account),
+    })
+}
+
+/// The accounts `DELEGATION_POLICY` allots a name to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Allottees {
+    /// A rule for any account (`"*"`) names it without `{account}`.
+    pub everyone: bool,
+    pub accounts: std::collections::BTreeSet<String>,
+}
+
+impl Allottees {
+    pub fn includes(&self, account: &str) -> bool {
+        self.everyone || self.accounts.contains(account)
+    }
+
+    pub fn is_nobody(&self) -> bool {
+        !self.everyone && self.accounts.is_empty()
+    }
+}
+
+impl std::fmt::Display for Allottees {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.everyone {
+            return f.write_str("every account");
+        }
+        let accounts: Vec<&str> = self.accounts.iter().map(String::as_str).collect();
+        write!(f, "account {}", accounts.join(", "))
+    }
+}
+
+/// How long an AWS account ID is.
+const ACCOUNT_ID_DIGITS: usize = 12;
+
+impl Policy {
+    /// Every account the policy allots `name` to. A `{account}` pattern of a rule for any account
+    /// can only match with an account ID that stands in the name itself, so the candidates are
+    /// the name's runs of 12 digits.
+    pub fn allottees(&self, name: &DnsName) -> Allottees {
+        let mut found = Allottees::default();
+        let text = name.to_string();
+        let bytes = text.as_bytes();
+        let in_name: std::collections::BTreeSet<String> =
+            (0..bytes.len().saturating_sub(ACCOUNT_ID_DIGITS - 1))
+                .map(|i| &bytes[i..i + ACCOUNT_ID_DIGITS])
+                .filter(|run| run.iter().all(u8::is_ascii_digit))
+                .map(|run| String::from_utf8_lossy(run).into_owned())
+                .collect();
+        for rule in &self.allow {
+            for pattern in &rule.names {
+                let templated = pattern.contains("{account}");
+                for account in &rule.accounts {
+                    if account != "*" {
+                        if pattern_matches(&pattern.replace("{account}", account), name) {
+                            found.accounts.insert(account.clone());
+                        }
+                    } else if !templated {
+                        found.everyone |= pattern_matches(pattern, name);
+                    } else {
+                        for candidate in &in_name {
+                            if pattern_matches(&pattern.replace("{account}", candidate), name) {
+                                found.accounts.insert(candidate.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The name patterns allotted to `account`, for a refusal's Reason.
+    fn patterns_for(&self, account: &str) -> String {
+        let patterns: Vec<String> = self
+            .allow
+            .iter()
+            .filter(|rule| rule.accounts.iter().any(|a| a == "*" || a == account))
+            .flat_map(|rule| rule.names.iter().map(|p| p.replace("{account}", account)))
+            .collect();
+        if patterns.is_empty() {
             "none".into()
         } else {
-            allotted.join(", ")
-        },
-    })
+            patterns.join(", ")
+        }
+    }
 }
 
 fn pattern_matches(pattern: &str, name: &DnsName) -> bool {
@@ -324,21 +417,45 @@ pub fn verify_resource(
 /// What one page of a stack's events (newest first) says of a replaced physical ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventScan {
-    /// An event shows that ID on that logical resource, with the request's resource type.
+    /// An event of the current operation shows that ID on that logical resource, with the
+    /// request's resource type.
     Found,
-    /// The page reaches the resource's creation without showing it: it never had that ID.
+    /// The page reaches the start of the current operation (or the resource's creation) without
+    /// showing it: this operation never replaced that ID.
     Absent,
     /// Read the next (older) page.
     ReadOn,
 }
 
+/// The resource type of a stack's own events, which mark where each operation starts.
+pub const STACK_RESOURCE_TYPE: &str = "AWS::CloudFormation::Stack";
+
+/// The replaced ID a cleanup Delete names must show on its logical resource *in the operation now
+/// cleaning up*: the events newer than the stack's latest `UPDATE_IN_PROGRESS` stack event (an
+/// `UPDATE_ROLLBACK_IN_PROGRESS` of the same operation comes after it). CloudFormation shows a
+/// replaced ID on the resource's `UPDATE_IN_PROGRESS` and the new one on `UPDATE_COMPLETE`; after
+/// a rollback the cleanup deletes the new one, also shown in that operation. An ID seen only in an
+/// earlier operation was cleaned up then: a Delete naming it now is forged (docs/design.md, "Who
+/// may ask").
 pub fn scan_events(
     events: &[StackEvent],
+    stack_id: &str,
     logical_id: &str,
     physical_id: &str,
     resource_type: &str,
 ) -> EventScan {
-    for event in events.iter().filter(|e| e.logical_id == logical_id) {
+    for event in events {
+        let stack_level = event.resource_type.as_deref() == Some(STACK_RESOURCE_TYPE)
+            && event.physical_id.as_deref() == Some(stack_id);
+        if stack_level {
+            if event.status == ResourceStatus::UpdateInProgress {
+                return EventScan::Absent;
+            }
+            continue;
+        }
+        if event.logical_id != logical_id {
+            continue;
+        }
         if event.physical_id.as_deref() == Some(physical_id)
             && event.resource_type.as_deref() == Some(resource_type)
         {
@@ -358,7 +475,7 @@ pub fn verify_cleanup(logical_id: &str, stack_status: &StackStatus, id_in_events
         ))
     } else if !id_in_events {
         Verdict::Refused(format!(
-            "the stack's events never show the request's PhysicalResourceId on {logical_id}, so it is not that resource's replaced ID"
+            "the events of the stack's current update (since its latest UPDATE_IN_PROGRESS) never show the request's PhysicalResourceId on {logical_id}, so it is not an ID this update replaced"
         ))
     } else {
         Verdict::Verified

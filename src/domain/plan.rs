@@ -148,6 +148,12 @@ pub fn check_names(
             id: child.id.clone(),
         });
     }
+    if DnsName::parse(&child.name.to_string()).as_ref() != Ok(&child.name) {
+        return Err(Refusal::UnidentifiableName {
+            id: child.id.clone(),
+            name: child.name.clone(),
+        });
+    }
     if child.private {
         return Err(Refusal::ChildPrivate {
             id: child.id.clone(),

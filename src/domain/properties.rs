@@ -9,7 +9,7 @@ pub const DEFAULT_TTL: u32 = 172_800;
 pub const MAX_TTL: u32 = 604_800;
 
 /// A Route 53 hosted zone ID without the `/hostedzone/` prefix.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ZoneId(String);
 
 impl ZoneId {
@@ -35,14 +35,14 @@ impl fmt::Display for ZoneId {
 }
 
 /// A role to assume, with the ExternalId its trust policy may demand.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RoleSpec {
     pub arn: String,
     pub account: String,
     pub external_id: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ParentZoneRef {
     Id(ZoneId),
     Name(DnsName),

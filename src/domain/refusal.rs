@@ -20,6 +20,10 @@ pub enum Refusal {
     )]
     ParentPrivate { id: ZoneId, name: DnsName },
     #[error(
+        "the child zone {id} is named {name}, with a wildcard or a character Route 53 writes as an escape (\\NNN); such a delegation could not be named in a PhysicalResourceId, so its Delete could not remove it. Delegate a zone whose name has only letters, digits, hyphens and underscores"
+    )]
+    UnidentifiableName { id: ZoneId, name: DnsName },
+    #[error(
         "the child zone {id} ({name}) is a private hosted zone; delegate to a public hosted zone"
     )]
     ChildPrivate { id: ZoneId, name: DnsName },

@@ -122,6 +122,14 @@ pub enum Failure {
     },
 }
 
+impl Failure {
+    /// STS refused a role the request names: the one failure that waiting may cure (IAM
+    /// propagation), so a batch tries it again after answering the others.
+    pub fn is_role_refusal(&self) -> bool {
+        matches!(self, Failure::Aws(AdapterError::RoleRefused(_)))
+    }
+}
+
 /// What the summary line says a request did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {

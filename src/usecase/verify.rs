@@ -85,11 +85,18 @@ async fn stack_verdict<C: Connector>(
     requester: &Requester,
 ) -> Result<Verdict, Failure> {
     let stack = &requester.stack;
-    let unverified = |e: AdapterError| {
-        Denial::Unverified(format!(
+    let unverified = |e: AdapterError| -> Failure {
+        let why = format!(
             "could not confirm with CloudFormation in account {} ({}) that stack {} is running this request: {e}. A stack in another account is read through ChildRoleArn, which needs cloudformation:DescribeStackResource, cloudformation:DescribeStacks and cloudformation:DescribeStackEvents on the stack",
             stack.account, stack.region, stack.name
-        ))
+        );
+        match e {
+            // Kept apart: a batch tries such a request again after the others (usecase::batch).
+            AdapterError::RoleRefused(_) => {
+                AdapterError::RoleRefused(format!("request verification failed: {why}")).into()
+            }
+            _ => Denial::Unverified(why).into(),
+        }
     };
     let role = props
         .child_role
@@ -126,8 +133,9 @@ async fn stack_verdict<C: Connector>(
     Ok(verify_cleanup(&request.logical_id, &status, seen))
 }
 
-/// Whether the stack's events show `physical_id` on the request's logical resource, with its type:
-/// newest first, until found, until the resource's creation, or [`MAX_EVENT_PAGES`].
+/// Whether the current operation's events show `physical_id` on the request's logical resource,
+/// with its type: newest first, until found, until the operation's start or the resource's
+/// creation, or [`MAX_EVENT_PAGES`].
 async fn replaced_id_in_events<S: StackReader>(
     stacks: &S,
     request: &DelegationRequest,
@@ -138,6 +146,7 @@ async fn replaced_id_in_events<S: StackReader>(
         let (events, next) = stacks.events(&request.stack_id, token).await?;
         match scan_events(
             &events,
+            &request.stack_id,
             &request.logical_id,
             physical_id,
             &request.resource_type,

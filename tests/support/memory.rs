@@ -107,7 +107,12 @@ struct State {
     edits: Vec<Edit>,
     calls: Vec<Call>,
     changes: u32,
+    /// See [`Memory::emulate_role_patience`].
+    role_patience: bool,
 }
+
+/// How long the emulated STS adapter pauses between refused AssumeRole calls.
+const ROLE_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 impl State {
     /// Logs the call, then hands out the first matching injected error, if any.
@@ -411,21 +416,49 @@ impl Memory {
             Some(demanded) if demanded.is_none() || demanded == &role.external_id => {
                 Ok(role.account.clone())
             }
-            _ => Err(AdapterError::AccessDenied(format!(
+            _ => Err(AdapterError::RoleRefused(format!(
                 "could not assume role {}: AccessDenied: not authorized to perform sts:AssumeRole",
                 role.arn
             ))),
         }
     }
 
-    fn route53(
+    /// [`Memory::assume`], retried as the STS adapter retries a refusal: until the session's
+    /// patience runs out, when [`Memory::emulate_role_patience`] asked for it.
+    async fn assume_patiently(
+        &self,
+        role: Option<&RoleSpec>,
+        session: &SessionContext,
+    ) -> Result<String, AdapterError> {
+        loop {
+            let result = self.assume(role);
+            let left = session
+                .role_patience_until
+                .saturating_duration_since(tokio::time::Instant::now());
+            let patient = self.state().role_patience;
+            match result {
+                Err(AdapterError::RoleRefused(_)) if patient && !left.is_zero() => {
+                    tokio::time::sleep(left.min(ROLE_RETRY_PAUSE)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Makes a refused AssumeRole wait and retry until the session's patience runs out, as STS's
+    /// adapter does (off by default: most tests want the refusal at once).
+    pub fn emulate_role_patience(&self) {
+        self.state().role_patience = true;
+    }
+
+    async fn route53(
         &self,
         role: Option<&RoleSpec>,
         session: &SessionContext,
     ) -> Result<Route53In, AdapterError> {
         Ok(Route53In {
             aws: self.clone(),
-            account: self.assume(role)?,
+            account: self.assume_patiently(role, session).await?,
             counter: session.route53_calls.clone(),
         })
     }
@@ -439,12 +472,12 @@ impl Connector for Memory {
     async fn stacks(
         &self,
         role: Option<&RoleSpec>,
-        _: &SessionContext,
+        session: &SessionContext,
         region: &str,
     ) -> Result<CloudFormationIn, AdapterError> {
         Ok(CloudFormationIn {
             aws: self.clone(),
-            account: self.assume(role)?,
+            account: self.assume_patiently(role, session).await?,
             region: region.to_owned(),
         })
     }
@@ -461,7 +494,7 @@ impl Connector for Memory {
         role: Option<&RoleSpec>,
         session: &SessionContext,
     ) -> Result<Route53In, AdapterError> {
-        self.route53(role, session)
+        self.route53(role, session).await
     }
 
     async fn parent(
@@ -469,7 +502,7 @@ impl Connector for Memory {
         role: Option<&RoleSpec>,
         session: &SessionContext,
     ) -> Result<Route53In, AdapterError> {
-        self.route53(role, session)
+        self.route53(role, session).await
     }
 }
 

@@ -565,6 +565,11 @@ def test_provider_function_settings():
         }
         if variant.get("DelegationPolicy"):
             expected["DELEGATION_POLICY"] = variant["DelegationPolicy"]  # with no policy, left unset
+        if variant.get("EnableAudit") == "true":
+            # The audit event may only narrow this: AuditZones, else the zones the provider may write.
+            expected["DELEGATION_AUDIT_ZONES"] = variant.get("AuditZones") or variant.get("ParentHostedZoneIds", "*")
+        else:
+            expected["DELEGATION_AUDIT_DISABLED"] = "true"  # no audit: every audit event refused
         if variant.get("AuditRemoveDangling") == "true":
             # The audit removes only names the role may write anyway.
             expected["DELEGATION_AUDIT_REMOVE_DANGLING"] = "true"
@@ -885,11 +890,22 @@ def test_audit_is_off_by_default_and_adds_nothing():
     assert params["AuditRemoveDangling"]["Default"] == "false", "removal is opt-in"
 
 
-@pytest.mark.parametrize("zones", ["", "Z0PARENT1,example.com"])
-def test_audit_schedule_invokes_the_function_with_the_audit_event(zones):
-    r = provider({**AUDIT_VARIANT, "AuditZones": zones})
+@pytest.mark.parametrize("zones,parents,configured", [
+    ("", None, "*"),
+    ("", "Z0PARENT1,Z0PARENT2", "Z0PARENT1,Z0PARENT2"),
+    ("Z0PARENT1,example.com", "Z0PARENT1,Z0PARENT2", "Z0PARENT1,example.com"),
+])
+def test_audit_schedule_invokes_the_function_with_the_audit_event(zones, parents, configured):
+    params = {**AUDIT_VARIANT, "AuditZones": zones}
+    if parents:
+        params["ParentHostedZoneIds"] = parents
+    r = provider(params)
     res = r.resources()
-    fn_name, _ = one_of_type(res, "AWS::Lambda::Function")
+    fn_name, fn = one_of_type(res, "AWS::Lambda::Function")
+    env = fn["Properties"]["Environment"]["Variables"]
+    # The deployment's audit zones: AuditZones, else ParentHostedZoneIds ("*" = every zone listed).
+    assert env["DELEGATION_AUDIT_ZONES"] == configured
+    assert "DELEGATION_AUDIT_DISABLED" not in env
     _, schedule = one_of_type(res, "AWS::Scheduler::Schedule")
     p = schedule["Properties"]
     assert p["ScheduleExpression"] == "rate(1 day)" and p["State"] == "ENABLED"
@@ -898,7 +914,8 @@ def test_audit_schedule_invokes_the_function_with_the_audit_event(zones):
     assert target["Arn"] == f"GetAtt:{fn_name}.Arn"
     event = json.loads(target["Input"])
     assert list(event) == ["subdomainDelegationAudit"], "the key the function dispatches on"
-    assert event["subdomainDelegationAudit"] == ({"zones": zones.split(",")} if zones else {})
+    # No settings: the scheduled run is exactly the deployment's audit.
+    assert event["subdomainDelegationAudit"] == {}
     # Its own role: only the scheduler may assume it, only for this account, and it may only
     # invoke the function.
     role = str(target["RoleArn"])[len("GetAtt:"):-len(".Arn")]
@@ -934,6 +951,10 @@ def test_audit_permissions_are_read_only_additions():
     assert env["DELEGATION_AUDIT_ALLOWED_NAMES"] == "*.accounts.example.com"
     _, fn = one_of_type(audit, "AWS::Lambda::Function")
     assert "DELEGATION_AUDIT_REMOVE_DANGLING" not in fn["Properties"]["Environment"]["Variables"]
+    # Without the audit, the function refuses every audit event.
+    _, fn = one_of_type(base, "AWS::Lambda::Function")
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert env["DELEGATION_AUDIT_DISABLED"] == "true" and "DELEGATION_AUDIT_ZONES" not in env
 
 
 @pytest.mark.parametrize("email", ["", "dns-team@example.com"])

@@ -258,29 +258,154 @@ fn only_the_resources_own_custom_type_is_verified() {
     }
 }
 
-#[test]
-fn a_replaced_id_must_appear_on_that_resource_in_the_events() {
-    let event = |logical: &str, id: Option<&str>, status: &str| StackEvent {
+const STACK: &str = "arn:aws:cloudformation:us-east-1:111111111111:stack/dns/1";
+
+fn event(logical: &str, rtype: &str, id: Option<&str>, status: &str) -> StackEvent {
+    StackEvent {
         logical_id: logical.into(),
         physical_id: id.map(str::to_owned),
-        resource_type: Some(T.into()),
+        resource_type: Some(rtype.into()),
         status: ResourceStatus::parse(status),
-    };
-    let page = vec![
-        event("D", Some("Z/new"), "UPDATE_COMPLETE"),
-        event("Other", Some("Z/old"), "UPDATE_COMPLETE"),
-        event("D", Some("Z/old"), "CREATE_COMPLETE"),
-        event("D", None, "CREATE_IN_PROGRESS"),
+    }
+}
+
+/// The stack's own event, marking an operation.
+fn stack_event(status: &str) -> StackEvent {
+    event("dns", STACK_RESOURCE_TYPE, Some(STACK), status)
+}
+
+#[test]
+fn a_replaced_id_must_appear_on_that_resource_in_the_current_operation() {
+    let d = |id: Option<&str>, status: &str| event("D", T, id, status);
+    // Newest first: the current update replaced Z/old by Z/new; Z/ancient was replaced (and
+    // cleaned up) by an earlier update.
+    let stream = vec![
+        stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        d(Some("Z/new"), "UPDATE_COMPLETE"),
+        event("Other", T, Some("Z/other"), "UPDATE_COMPLETE"),
+        d(Some("Z/old"), "UPDATE_IN_PROGRESS"),
+        stack_event("UPDATE_IN_PROGRESS"),
+        stack_event("UPDATE_COMPLETE"),
+        stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        d(Some("Z/old"), "UPDATE_COMPLETE"),
+        d(Some("Z/ancient"), "UPDATE_IN_PROGRESS"),
+        stack_event("UPDATE_IN_PROGRESS"),
+        d(Some("Z/ancient"), "CREATE_COMPLETE"),
+        d(None, "CREATE_IN_PROGRESS"),
+        stack_event("CREATE_IN_PROGRESS"),
     ];
-    assert_eq!(scan_events(&page, "D", "Z/old", T), EventScan::Found);
-    assert_eq!(scan_events(&page, "D", "Z/victim", T), EventScan::Absent);
+    let scan = |events: &[StackEvent], id: &str| scan_events(events, STACK, "D", id, T);
+    assert_eq!(scan(&stream, "Z/old"), EventScan::Found);
+    // An ID of an earlier operation is refused, however clearly it shows further back.
+    assert_eq!(scan(&stream, "Z/ancient"), EventScan::Absent);
+    assert_eq!(scan(&stream, "Z/victim"), EventScan::Absent);
     // The same ID on another logical resource, or with another type, does not count.
-    assert_eq!(scan_events(&page[..2], "D", "Z/old", T), EventScan::ReadOn);
+    assert_eq!(scan(&stream, "Z/other"), EventScan::Absent);
     assert_eq!(
-        scan_events(&page, "D", "Z/old", "Custom::Other"),
+        scan_events(&stream, STACK, "D", "Z/old", "Custom::Other"),
         EventScan::Absent
     );
-    assert_eq!(scan_events(&[], "D", "Z/old", T), EventScan::ReadOn);
+    // A page that ends before the operation's start: read on.
+    assert_eq!(scan(&stream[..3], "Z/old"), EventScan::ReadOn);
+    assert_eq!(scan(&[], "Z/old"), EventScan::ReadOn);
+    // A nested stack's events (type Stack, another physical ID) mark no operation of this stack.
+    let nested = vec![
+        stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+        event(
+            "Nested",
+            STACK_RESOURCE_TYPE,
+            Some("arn:nested"),
+            "UPDATE_IN_PROGRESS",
+        ),
+        d(Some("Z/old"), "UPDATE_IN_PROGRESS"),
+        stack_event("UPDATE_IN_PROGRESS"),
+    ];
+    assert_eq!(scan(&nested, "Z/old"), EventScan::Found);
+}
+
+#[test]
+fn after_a_rolled_back_update_the_cleanup_deletes_the_new_id_of_that_operation() {
+    let d = |id: Option<&str>, status: &str| event("D", T, id, status);
+    let stream = vec![
+        stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"),
+        d(Some("Z/old"), "UPDATE_COMPLETE"),
+        d(Some("Z/old"), "UPDATE_IN_PROGRESS"),
+        stack_event("UPDATE_ROLLBACK_IN_PROGRESS"),
+        event("Broken", "AWS::S3::Bucket", None, "CREATE_FAILED"),
+        d(Some("Z/new"), "UPDATE_COMPLETE"),
+        d(Some("Z/old"), "UPDATE_IN_PROGRESS"),
+        stack_event("UPDATE_IN_PROGRESS"),
+        d(Some("Z/older"), "UPDATE_COMPLETE"),
+    ];
+    assert_eq!(
+        scan_events(&stream, STACK, "D", "Z/new", T),
+        EventScan::Found
+    );
+    assert_eq!(
+        scan_events(&stream, STACK, "D", "Z/older", T),
+        EventScan::Absent
+    );
+}
+
+#[test]
+fn a_name_allotted_to_an_account_goes_to_that_accounts_zones_only() {
+    let p = policy();
+    // dev.example.com is A's: a DNS-account zone may not take it, whichever stack asks …
+    let e = check_name(Some(&p), OWN, OWN, &n("dev.example.com")).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("allots that name to account 222222222222"),
+        "{e}"
+    );
+    // … nor a name the `{account}` rule allots to an account named in it.
+    let e = check_name(
+        Some(&p),
+        OWN,
+        OWN,
+        &n("x.333333333333.accounts.example.com"),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("account 333333333333"), "{e}");
+    // Names allotted to nobody stay free for DNS-account zones.
+    assert_eq!(
+        check_name(Some(&p), OWN, OWN, &n("ops.example.com")),
+        Ok(())
+    );
+    assert_eq!(
+        check_name(Some(&p), OWN, OWN, &n("x22222222222.accounts.example.com")),
+        Ok(())
+    );
+    // A name allotted to the provider's own account is its own.
+    let own = Policy::parse(
+        r#"{"allow":[{"accounts":["*"],"names":["{account}.accounts.example.com"]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        check_name(
+            Some(&own),
+            OWN,
+            OWN,
+            &n("111111111111.accounts.example.com")
+        ),
+        Ok(())
+    );
+    // A rule for every account without `{account}` allots the name to every account.
+    let shared =
+        Policy::parse(r#"{"allow":[{"accounts":["*"],"names":["*.sandbox.example.com"]}]}"#)
+            .unwrap();
+    assert!(shared.allottees(&n("a.sandbox.example.com")).everyone);
+    assert_eq!(
+        check_name(Some(&shared), OWN, OWN, &n("a.sandbox.example.com")),
+        Ok(())
+    );
+    assert_eq!(
+        check_name(Some(&shared), OWN, B, &n("a.sandbox.example.com")),
+        Ok(())
+    );
+    let who = p.allottees(&n("api.222222222222.accounts.example.com"));
+    assert!(!who.everyone);
+    assert_eq!(who.accounts.into_iter().collect::<Vec<_>>(), [A]);
+    assert!(p.allottees(&n("ops.example.com")).is_nobody());
 }
 
 #[test]

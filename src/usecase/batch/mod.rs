@@ -14,7 +14,7 @@ use crate::domain::plan::{
     DeletePlan, Desired, Identity, Outcome as Planned, check_names, desired_ds, plan_delete,
     plan_upsert, the_public_zone,
 };
-use crate::domain::properties::{DnssecMode, ParentZoneRef, Properties};
+use crate::domain::properties::{DnssecMode, ParentZoneRef, Properties, RoleSpec};
 use crate::ports::{AdapterError, Connector, ParentZoneStore, SessionContext};
 use futures_util::stream::{self, StreamExt};
 use std::collections::BTreeMap;
@@ -29,7 +29,11 @@ pub struct Item {
     pub request: DelegationRequest,
     pub session: SessionContext,
     pub progress: Progress,
-    /// Filled in by [`run`].
+    /// Leave the result empty when STS refuses a role the request names (see
+    /// [`Failure::is_role_refusal`]), for the runner to try it again once the others are
+    /// answered: a role that refuses must not hold the batch (docs/design.md, "Batches").
+    pub defer_role_refusal: bool,
+    /// Filled in by [`run`], unless deferred.
     pub result: Option<Result<Outcome, Failure>>,
 }
 
@@ -41,6 +45,16 @@ pub struct Report {
     pub changes_written: usize,
     /// How many times a throttled change batch made the remaining ones smaller.
     pub throttle_shrinks: u32,
+}
+
+impl Report {
+    /// Adds what a later pass over the same batch did.
+    pub fn add(&mut self, other: &Report) {
+        self.parent_zones += other.parent_zones;
+        self.change_calls += other.change_calls;
+        self.changes_written += other.changes_written;
+        self.throttle_shrinks += other.throttle_shrinks;
+    }
 }
 
 /// What a request needs of the parent zone, once it is verified and its child read.
@@ -82,7 +96,11 @@ pub async fn run<C: Connector>(
     let mut groups: BTreeMap<GroupKey, Vec<(usize, Prepared)>> = BTreeMap::new();
     for (index, prepared) in prepared.into_iter().enumerate() {
         if let Prepared::Done(result) = prepared {
-            items[index].result = Some(result);
+            let deferred = items[index].defer_role_refusal
+                && result.as_ref().is_err_and(Failure::is_role_refusal);
+            if !deferred {
+                items[index].result = Some(result);
+            }
         } else {
             let key = group_key(&items[index], &prepared);
             groups.entry(key).or_default().push((index, prepared));
@@ -116,17 +134,28 @@ fn props(item: &Item) -> &Properties {
         .expect("a prepared request has valid properties")
 }
 
-/// Requests share a group when they share the role that writes the parent zone, and the zone.
-type GroupKey = (Option<String>, String);
+/// Requests share a group, and so one parent session, only when everything that shapes that
+/// session is the same: the role with its ExternalId, STS's region, and the zone. A request
+/// with a wrong ParentExternalId then fails on its own, as in the direct mode, and cannot ride
+/// on another request's session (docs/design.md, "Batches").
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct GroupKey {
+    parent_role: Option<RoleSpec>,
+    sts_region: String,
+    zone: ParentZoneRef,
+}
 
 fn group_key(item: &Item, prepared: &Prepared) -> GroupKey {
     let props = props(item);
-    let zone = match (prepared, &props.parent) {
-        (Prepared::Delete { identity, .. }, _) => format!("id:{}", identity.parent_zone_id),
-        (_, ParentZoneRef::Id(id)) => format!("id:{id}"),
-        (_, ParentZoneRef::Name(name)) => format!("name:{name}"),
+    let zone = match prepared {
+        Prepared::Delete { identity, .. } => ParentZoneRef::Id(identity.parent_zone_id.clone()),
+        _ => props.parent.clone(),
     };
-    (props.parent_role.as_ref().map(|r| r.arn.clone()), zone)
+    GroupKey {
+        parent_role: props.parent_role.clone(),
+        sts_region: item.session.sts_region.clone(),
+        zone,
+    }
 }
 
 /// Everything a request needs before the parent zone is read: verification, the policy, the
