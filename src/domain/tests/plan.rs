@@ -95,7 +95,11 @@ fn names_are_checked() {
     assert!(msg.contains("never touches a zone apex"), "{msg}");
     // Names Route 53 writes with escapes (a wildcard, `&`) could not be named in an ID, so their
     // Delete would find nothing: refused at Create.
-    for escaped in ["\\052.example.com.", "a\\046b.example.com.", "x\\.y.example.com."] {
+    for escaped in [
+        "\\052.example.com.",
+        "a\\046b.example.com.",
+        "x\\.y.example.com.",
+    ] {
         let odd = Zone {
             name: DnsName::from_route53(escaped),
             ..zone("ZC", "dev.example.com", false, &NS)
@@ -105,7 +109,11 @@ fn names_are_checked() {
             matches!(refusal, Refusal::UnidentifiableName { .. }),
             "{escaped}: {refusal}"
         );
-        assert!(refusal.to_string().contains("its Delete could not remove it"));
+        assert!(
+            refusal
+                .to_string()
+                .contains("its Delete could not remove it")
+        );
     }
 }
 
