@@ -1327,3 +1327,17 @@ async fn reader_roles_that_refuse_hold_no_other_request_of_the_batch() {
     );
     assert!(whole >= Duration::from_secs(25), "{whole:?}");
 }
+
+#[tokio::test]
+async fn a_delete_whose_child_zone_is_gone_removes_the_record_at_its_identity() {
+    let fx = fixture().await;
+    let id = fx.create(&fx.props()).await;
+    // The child account deleted its zone first: the zone cannot be read any more, so the record
+    // at the resource's identity is taken as the one this provider wrote.
+    let mut gone = fx.props();
+    gone["ChildHostedZoneId"] = json!("Z0DELETEDZONE0000000");
+    let answer = fx.send(fx.driver.delete(&id, &gone)).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(answer["PhysicalResourceId"], id);
+    assert!(fx.delegations().is_empty());
+}
