@@ -2,16 +2,14 @@
 //! the child zones on a real authoritative server (Knot DNS) and on loopback stand-ins, the audit
 //! run as the binary (`subdomain-delegation audit`, and the scheduled event through `invoke`).
 
-mod support;
-
+use crate::support::dnsstub::{Silent, garbage, truncating};
+use crate::support::knot::{Knot, KnotZone};
+use crate::support::*;
 use aws_sdk_route53::types::{ChangeAction, ResourceRecordSet, RrType};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use support::dnsstub::{Silent, garbage, truncating};
-use support::knot::{Knot, KnotZone};
-use support::*;
 
 /// The parent zone's account: not the credentials' own, so every run needs the parent role.
 const DNS_ACCOUNT: &str = OTHER_ACCOUNT;

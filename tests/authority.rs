@@ -2,8 +2,7 @@
 //! names per account. Verification against moto for the refusals (moto cannot hold a resource
 //! *_IN_PROGRESS), SDK mocks shaped like CloudFormation's answers for the positive paths.
 
-mod support;
-
+use crate::support::*;
 use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
 use aws_sdk_cloudformation::operation::describe_stack_resource::DescribeStackResourceOutput;
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
@@ -21,7 +20,6 @@ use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
 use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::ports::{AdapterError, Connector, SessionContext};
-use support::*;
 
 const BUDGET: Duration = Duration::from_secs(60);
 const POLICY: &str = r#"{"allow":[{"accounts":["222222222222"],"names":["dev.example.com"]},

@@ -2,8 +2,8 @@
 //! of CloudFormation requests planned per parent zone against one view, written in few change
 //! batches, with a refused change isolated and every request answered on its own.
 
-mod support;
-
+use crate::support::rig::Rig;
+use crate::support::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::ops::Deref;
@@ -11,8 +11,6 @@ use std::time::Duration;
 use subdomain_delegation::aws::SdkConnector;
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
-use support::rig::Rig;
-use support::*;
 use tokio::time::Instant;
 
 const BUDGET: Duration = Duration::from_secs(120);

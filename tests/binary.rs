@@ -1,12 +1,10 @@
 //! The built binary's `invoke` path, configured only by environment variables as in Lambda:
 //! the SDK's endpoint variables, JSON logs, one summary line per request, no leaked ResponseURL.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
-use support::*;
 
 struct Invocation {
     answer: Value,

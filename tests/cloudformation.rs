@@ -4,12 +4,10 @@
 //! records that should be there: nothing orphaned, nothing wrongly deleted. The binary reaches
 //! moto through the fault proxy (no faults here) so the tests can also see every Route 53 call.
 
-mod support;
-
+use crate::support::rig::{Rig, ns_record};
+use crate::support::*;
 use aws_sdk_route53::types::ChangeAction;
 use serde_json::{Value, json};
-use support::rig::{Rig, ns_record};
-use support::*;
 
 /// One stack's world ([`Rig`]): moto with `example.com` (parent account) and `dev.example.com`
 /// (child account), records in the parent that belong to others (in the baseline every step must

@@ -7,14 +7,12 @@
 //! audit event (its summary returned, its findings and EMF metrics printed). Offline:
 //! cargo-lambda comes from the project venv, and a missing one fails the test.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::*;
 
 const LOG_STREAM: &str = "2026/11/27/[$LATEST]0123456789abcdef";
 
@@ -315,7 +313,7 @@ async fn the_packaged_binary_under_cargo_lambda_watch_handles_the_example_events
 /// Metric Format documents CloudWatch turns into metrics; the runtime goes on serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_event_under_cargo_lambda_watch_prints_findings_and_metrics() {
-    use support::knot::{Knot, KnotZone};
+    use crate::support::knot::{Knot, KnotZone};
     let w = World::new().await;
     // dev.example.com delegated to a server that does not serve it: dangling.
     let knot = Knot::start(&[KnotZone::new("unrelated.test", &["ns1.dns.test"])]).await;

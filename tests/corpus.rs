@@ -3,12 +3,10 @@
 //! at run time. Every case: exit 0, no panic, every log line JSON, no Route 53 write; a FAILED
 //! answer naming the problem whenever a usable ResponseURL exists; nothing sent otherwise.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use support::*;
 
 /// CloudWatch Logs' limit on one log event; a longer line is split and no longer parses as JSON.
 const MAX_LOG_LINE: usize = 256 * 1024;

@@ -15,13 +15,11 @@
 //! proxied Route 53 call in the parent account while it runs (child-account reads, STS and
 //! CloudFormation calls are allowed).
 
-mod support;
-
+use crate::support::rig::{Outcome, Rig, ns_record};
+use crate::support::*;
 use serde_json::{Value, json};
 use std::ops::Deref;
 use std::time::Duration;
-use support::rig::{Outcome, Rig, ns_record};
-use support::*;
 
 /// Account B: owns `b.example.com` and is allotted it.
 const B: &str = CHILD_ACCOUNT;

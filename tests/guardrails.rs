@@ -8,12 +8,10 @@
 //!
 //! Request verification stays off here, as in tests/reliability.rs (tests/forgery.rs has it on).
 
-mod support;
-
+use crate::support::rig::{Outcome, Rig};
+use crate::support::*;
 use serde_json::{Map, Value, json};
 use std::ops::Deref;
-use support::rig::{Outcome, Rig};
-use support::*;
 
 /// Route 53's own words for a DELETE whose values changed meanwhile (a concurrent edit).
 const CONCURRENT_EDIT: &str = "[Tried to delete resource record set [name='dev.example.com.', type='NS'] but the values provided do not match the current values]";

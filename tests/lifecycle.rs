@@ -1,11 +1,9 @@
 //! The provider end to end against moto in multi-account mode, answering a loopback receiver.
 
-mod support;
-
+use crate::support::*;
 use aws_sdk_route53::types::ChangeAction;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::*;
 use tokio::time::Instant;
 
 const BUDGET: Duration = Duration::from_secs(60);

@@ -7,14 +7,12 @@
 //! checked; so are a message whose answer cannot be PUT (a batch item failure, delivered again
 //! after the visibility timeout and answered then, with no second write) and a batch of Deletes.
 
-mod support;
-
+use crate::support::*;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::Stdio;
-use support::*;
 
 /// The function's timeout, and the queue's visibility timeout: short, so that a reported failure
 /// comes back soon, and longer than the function's timeout, as Lambda requires of a queue it

@@ -4,12 +4,10 @@
 //! while a role propagates (CDK issue #29391) or for ever. Every request must end in an answer,
 //! before the deadline, with nothing orphaned or wrongly deleted in the parent zone.
 
-mod support;
-
+use crate::support::rig::{Rig, faults_of};
+use crate::support::*;
 use serde_json::{Value, json};
 use std::time::Duration;
-use support::rig::{Rig, faults_of};
-use support::*;
 use tokio::time::Instant;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

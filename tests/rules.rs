@@ -2,10 +2,14 @@
 //! CloudFormation runner over the in-memory AWS of `support::memory`, with request verification
 //! on: every test takes a few milliseconds and needs no emulator.
 
-mod support;
-
+use crate::support::memory::{Call, Memory, Op};
+use crate::support::{
+    CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
+    role_arn, test_config,
+};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
@@ -13,11 +17,6 @@ use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
 use subdomain_delegation::domain::guardrail::ChangeRefusal;
 use subdomain_delegation::ports::AdapterError;
-use support::memory::{Memory, Op};
-use support::{
-    CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
-    role_arn, test_config,
-};
 use tokio::time::Instant;
 
 /// The provider's own account, which holds the parent zone (the DNS account).
@@ -58,19 +57,32 @@ struct Fx {
     parent: String,
     child: String,
     driver: Driver,
+    door: Door,
+    /// The parent zone of a mixed batch's unrelated requests.
+    unrelated_parent: String,
+    /// Whether the policy lets the unrelated requests succeed.
+    unrelated_allowed: bool,
 }
 
-async fn fixture() -> Fx {
-    fixture_with(config(Some(TEST_POLICY))).await
+async fn fixture(door: Door) -> Fx {
+    fixture_with(config(Some(TEST_POLICY)), door).await
 }
 
-async fn fixture_with(config: Config) -> Fx {
+async fn fixture_with(mut config: Config, door: Door) -> Fx {
     let aws = Memory::new(DNS);
     let parent = aws.add_zone(DNS, "example.com");
     let child = aws.add_zone(CHILD, "dev.example.com");
-    for account in [CHILD, OTHER] {
+    for account in [CHILD, OTHER, UNRELATED] {
         aws.allow_role(&role_arn(account), Some(EXTERNAL_ID));
     }
+    let unrelated_parent =
+        aws.add_zone(UNRELATED_DNS, &format!("{UNRELATED}.accounts.example.com"));
+    aws.allow_role(&unrelated_writer(), None);
+    if door == Door::Mixed {
+        config.parent_roles.push(unrelated_writer());
+    }
+    // Without a policy only the provider's own zones are delegated: the unrelated ones are refused.
+    let unrelated_allowed = config.policy.is_some();
     let receiver = Receiver::start().await;
     let provider = Provider::new(aws.clone(), config, responder());
     let driver = Driver::new(CHILD, "dev-dns", "Delegation", &receiver);
@@ -81,7 +93,34 @@ async fn fixture_with(config: Config) -> Fx {
         parent,
         child,
         driver,
+        door,
+        unrelated_parent,
+        unrelated_allowed,
     }
+}
+
+/// The three doors a request can come through; every rule gives the same answer through each
+/// (docs/design.md, "Pipeline").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Door {
+    /// One Lambda event, the direct runner.
+    Direct,
+    /// An SQS event of that one request, the queue runner.
+    BatchOfOne,
+    /// An SQS event of that request among unrelated ones, in another parent zone.
+    Mixed,
+}
+
+/// A mixed batch's unrelated requests: zones of this account, under a parent zone of
+/// `UNRELATED_DNS` written through that account's role, so that none of their calls is in the
+/// accounts the rules look at (but for the provider's own GetCallerIdentity).
+const UNRELATED: &str = "444444444444";
+const UNRELATED_DNS: &str = "555555555555";
+/// How many unrelated requests come before and after the rule's request in a mixed batch.
+const UNRELATED_AROUND: usize = 2;
+
+fn unrelated_writer() -> String {
+    format!("arn:aws:iam::{UNRELATED_DNS}:role/DelegationWriter")
 }
 
 impl Fx {
@@ -113,9 +152,49 @@ impl Fx {
         self.aws.below_apex(&self.parent)
     }
 
-    /// Hands the event to the provider as is (a forgery, or CloudFormation mid-cleanup); returns
-    /// the answer, checking it is the one body PUT to the receiver.
+    /// Hands the event to the provider as is (a forgery, or CloudFormation mid-cleanup), through
+    /// the fixture's door; returns the answer, checking it is the one body PUT for it.
     async fn invoke(&self, event: Value) -> Value {
+        if self.door == Door::Direct {
+            return self.invoke_directly(event).await;
+        }
+        let sent = self.receiver.puts().len();
+        let (before, after) = match self.door {
+            Door::Mixed => (self.unrelated(), self.unrelated()),
+            _ => (Vec::new(), Vec::new()),
+        };
+        let unrelated: Vec<Value> = before.iter().chain(&after).cloned().collect();
+        let requests: Vec<Value> = before
+            .into_iter()
+            .chain(std::iter::once(event))
+            .chain(after)
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let failures = self
+            .provider
+            .handle_queue(&sqs_event(&requests), deadline, "test-log-stream")
+            .await;
+        assert_eq!(failures["batchItemFailures"], json!([]), "{failures}");
+        let puts: Vec<Value> = self.receiver.puts()[sent..]
+            .iter()
+            .map(|p| p.json())
+            .collect();
+        assert_eq!(puts.len(), requests.len(), "one PUT per request");
+        let theirs = |a: &Value| unrelated.iter().any(|u| u["RequestId"] == a["RequestId"]);
+        let status = if self.unrelated_allowed {
+            "SUCCESS"
+        } else {
+            "FAILED"
+        };
+        for answer in puts.iter().filter(|a| theirs(a)) {
+            assert_eq!(answer["Status"], status, "an unrelated request: {answer}");
+        }
+        let mine: Vec<&Value> = puts.iter().filter(|a| !theirs(a)).collect();
+        assert_eq!(mine.len(), 1, "one answer for the rule's request");
+        mine[0].clone()
+    }
+
+    async fn invoke_directly(&self, event: Value) -> Value {
         let sent = self.receiver.puts().len();
         let deadline = Instant::now() + Duration::from_secs(60);
         let body = self
@@ -127,6 +206,42 @@ impl Fx {
         assert_eq!(puts.len(), sent + 1, "one PUT per request");
         assert_eq!(puts[sent].json(), answer);
         answer
+    }
+
+    /// Genuine Creates of new zones of `UNRELATED`, from a stack of that account, in progress.
+    fn unrelated(&self) -> Vec<Value> {
+        (0..UNRELATED_AROUND)
+            .map(|_| {
+                static NEXT: AtomicUsize = AtomicUsize::new(0);
+                let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                let name = format!("u{n}.{UNRELATED}.accounts.example.com");
+                let zone = self.aws.add_zone(UNRELATED, &name);
+                let driver = Driver::new(UNRELATED, "unrelated", &format!("U{n}"), &self.receiver);
+                let stack = &driver.stack_id;
+                let logical = &driver.logical_id;
+                self.aws
+                    .set_resource(stack, logical, "CREATE_IN_PROGRESS", None, CUSTOM);
+                let mut props = self.props_for(&zone, UNRELATED);
+                props["ParentHostedZoneId"] = json!(self.unrelated_parent);
+                props["ParentRoleArn"] = json!(unrelated_writer());
+                driver.create(&props)
+            })
+            .collect()
+    }
+
+    /// The calls made for the rule's request: a mixed batch's unrelated requests act in their own
+    /// accounts, and ask who the provider is.
+    fn calls(&self) -> Vec<Call> {
+        let unrelated = |c: &Call| {
+            c.account == UNRELATED
+                || c.account == UNRELATED_DNS
+                || (self.door == Door::Mixed && c.op == Op::GetCallerIdentity)
+        };
+        self.aws
+            .calls()
+            .into_iter()
+            .filter(|c| !unrelated(c))
+            .collect()
     }
 
     /// What CloudFormation does: shows the resource in progress (with an event), sends the
@@ -192,9 +307,8 @@ fn refusal(message: &str) -> AdapterError {
 
 // Create.
 
-#[tokio::test]
-async fn create_writes_ns_with_the_child_name_servers() {
-    let fx = fixture().await;
+async fn create_writes_ns_with_the_child_name_servers(door: Door) {
+    let fx = fixture(door).await;
     let apex = fx.aws.records(&fx.parent);
     let answer = fx.send(fx.driver.create(&fx.props())).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
@@ -235,9 +349,8 @@ async fn create_writes_ns_with_the_child_name_servers() {
     assert_eq!(fx.aws.count(Op::GetChange, DNS), 1, "INSYNC awaited");
 }
 
-#[tokio::test]
-async fn the_parent_by_name_is_the_one_public_zone_of_that_name() {
-    let fx = fixture().await;
+async fn the_parent_by_name_is_the_one_public_zone_of_that_name(door: Door) {
+    let fx = fixture(door).await;
     fx.aws.add_private_zone(DNS, "example.com");
     let mut props = fx.props();
     props.as_object_mut().unwrap().remove("ParentHostedZoneId");
@@ -256,9 +369,8 @@ async fn the_parent_by_name_is_the_one_public_zone_of_that_name() {
     assert!(fx.aws.below_apex(&second).is_empty());
 }
 
-#[tokio::test]
-async fn an_identical_record_is_adopted() {
-    let fx = fixture().await;
+async fn an_identical_record_is_adopted(door: Door) {
+    let fx = fixture(door).await;
     let ns = fx.aws.name_servers(&fx.child);
     let mut hand_made: Vec<String> = ns.iter().rev().map(|n| n.to_uppercase()).collect();
     hand_made[0].push('.');
@@ -276,9 +388,8 @@ async fn an_identical_record_is_adopted() {
     );
 }
 
-#[tokio::test]
-async fn a_redelivered_create_gives_the_same_answer() {
-    let fx = fixture().await;
+async fn a_redelivered_create_gives_the_same_answer(door: Door) {
+    let fx = fixture(door).await;
     let event = fx.driver.create(&fx.props());
     let mut first = fx.send(event.clone()).await;
     let mut second = fx.send(event).await;
@@ -298,9 +409,8 @@ async fn a_redelivered_create_gives_the_same_answer() {
     );
 }
 
-#[tokio::test]
-async fn another_delegation_at_the_name_fails_and_is_left_untouched() {
-    let fx = fixture().await;
+async fn another_delegation_at_the_name_fails_and_is_left_untouched(door: Door) {
+    let fx = fixture(door).await;
     fx.aws.put_record(
         &fx.parent,
         "dev.example.com",
@@ -320,9 +430,8 @@ async fn another_delegation_at_the_name_fails_and_is_left_untouched() {
     assert_eq!(fx.changes(), 0);
 }
 
-#[tokio::test]
-async fn on_conflict_replace_overwrites_another_delegation() {
-    let fx = fixture().await;
+async fn on_conflict_replace_overwrites_another_delegation(door: Door) {
+    let fx = fixture(door).await;
     fx.aws.put_record(
         &fx.parent,
         "dev.example.com",
@@ -342,9 +451,8 @@ async fn on_conflict_replace_overwrites_another_delegation() {
     assert_eq!(fx.changes(), 1);
 }
 
-#[tokio::test]
-async fn records_the_delegation_would_hide_are_refused_unless_allowed() {
-    let fx = fixture().await;
+async fn records_the_delegation_would_hide_are_refused_unless_allowed(door: Door) {
+    let fx = fixture(door).await;
     fx.aws
         .put_record(&fx.parent, "www.dev.example.com", "A", 300, &["192.0.2.1"]);
     fx.aws
@@ -379,18 +487,17 @@ async fn records_the_delegation_would_hide_are_refused_unless_allowed() {
 
 /// A Create for a child zone named `name` in the child account, with a policy that allots the
 /// child account every name: only the name rules can refuse it.
-async fn create_for_child_named(name: &str) -> (Fx, Value, Value) {
+async fn create_for_child_named(door: Door, name: &str) -> (Fx, Value, Value) {
     let permissive = r#"{"allow":[{"accounts":["*"],"names":["example.com","*.example.com","badexample.com"]}]}"#;
-    let fx = fixture_with(config(Some(permissive))).await;
+    let fx = fixture_with(config(Some(permissive)), door).await;
     let zone = fx.aws.add_zone(CHILD, name);
     let event = fx.driver.create(&fx.props_for(&zone, CHILD));
     let answer = fx.send(event.clone()).await;
     (fx, event, answer)
 }
 
-#[tokio::test]
-async fn the_parent_apex_is_never_delegated() {
-    let (fx, event, answer) = create_for_child_named("example.com").await;
+async fn the_parent_apex_is_never_delegated(door: Door) {
+    let (fx, event, answer) = create_for_child_named(door, "example.com").await;
     assert_failed(
         &answer,
         "the delegated name example.com is the parent zone's own name; the provider never touches a zone apex",
@@ -400,9 +507,8 @@ async fn the_parent_apex_is_never_delegated() {
     assert_eq!(fx.changes(), 0);
 }
 
-#[tokio::test]
-async fn a_name_not_below_the_parent_by_labels_is_refused() {
-    let (fx, event, answer) = create_for_child_named("badexample.com").await;
+async fn a_name_not_below_the_parent_by_labels_is_refused(door: Door) {
+    let (fx, event, answer) = create_for_child_named(door, "badexample.com").await;
     assert_failed(
         &answer,
         "the delegated name badexample.com is not below the parent zone example.com",
@@ -412,9 +518,8 @@ async fn a_name_not_below_the_parent_by_labels_is_refused() {
     assert_eq!(fx.changes(), 0);
 }
 
-#[tokio::test]
-async fn private_zones_are_refused_on_either_side() {
-    let fx = fixture().await;
+async fn private_zones_are_refused_on_either_side(door: Door) {
+    let fx = fixture(door).await;
     let private_child = fx.aws.add_private_zone(CHILD, "intra.example.com");
     let answer = fx
         .send(fx.driver.create(&fx.props_for(&private_child, CHILD)))
@@ -441,9 +546,8 @@ async fn private_zones_are_refused_on_either_side() {
 
 // Delete.
 
-#[tokio::test]
-async fn delete_removes_the_record_with_its_live_ttl() {
-    let fx = fixture().await;
+async fn delete_removes_the_record_with_its_live_ttl(door: Door) {
+    let fx = fixture(door).await;
     let apex = fx.aws.records(&fx.parent);
     let id = fx.create(&fx.props()).await;
     let ns = fx.aws.name_servers(&fx.child);
@@ -459,9 +563,8 @@ async fn delete_removes_the_record_with_its_live_ttl() {
     assert_eq!(fx.changes(), 1);
 }
 
-#[tokio::test]
-async fn a_foreign_record_is_left_in_place_on_delete() {
-    let fx = fixture().await;
+async fn a_foreign_record_is_left_in_place_on_delete(door: Door) {
+    let fx = fixture(door).await;
     fx.aws.put_record(
         &fx.parent,
         "dev.example.com",
@@ -478,9 +581,8 @@ async fn a_foreign_record_is_left_in_place_on_delete() {
     assert_eq!(fx.changes(), 0);
 }
 
-#[tokio::test]
-async fn deleting_an_id_never_written_makes_no_call() {
-    let fx = fixture().await;
+async fn deleting_an_id_never_written_makes_no_call(door: Door) {
+    let fx = fixture(door).await;
     for id in [
         "failed-create:5b0c7e2a-1111-4222-a333-444455556666",
         "dev-dns-Delegation-1A2B3C4D5E6F",
@@ -490,12 +592,11 @@ async fn deleting_an_id_never_written_makes_no_call() {
         assert_eq!(answer["Status"], "SUCCESS", "{answer}");
         assert_eq!(answer["PhysicalResourceId"], id);
     }
-    assert_eq!(fx.aws.calls(), [], "no AWS call at all");
+    assert_eq!(fx.calls(), [], "no AWS call at all");
 }
 
-#[tokio::test]
-async fn deleting_an_absent_record_succeeds() {
-    let fx = fixture().await;
+async fn deleting_an_absent_record_succeeds(door: Door) {
+    let fx = fixture(door).await;
     let id = fx.id("dev.example.com");
     let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
@@ -511,9 +612,8 @@ async fn deleting_an_absent_record_succeeds() {
     assert_eq!(fx.changes(), 0);
 }
 
-#[tokio::test]
-async fn a_delete_racing_a_hand_edit_reads_again_and_deletes() {
-    let fx = fixture().await;
+async fn a_delete_racing_a_hand_edit_reads_again_and_deletes(door: Door) {
+    let fx = fixture(door).await;
     let id = fx.create(&fx.props()).await;
     let ns = fx.aws.name_servers(&fx.child);
     let values: Vec<&str> = ns.iter().map(String::as_str).collect();
@@ -528,9 +628,8 @@ async fn a_delete_racing_a_hand_edit_reads_again_and_deletes() {
     assert!(fx.delegations().is_empty());
 }
 
-#[tokio::test]
-async fn a_delete_that_keeps_conflicting_fails_after_three_attempts() {
-    let fx = fixture().await;
+async fn a_delete_that_keeps_conflicting_fails_after_three_attempts(door: Door) {
+    let fx = fixture(door).await;
     let id = fx.create(&fx.props()).await;
     let stale = "ChangeResourceRecordSets: InvalidChangeBatch: [Tried to delete resource record set [name='dev.example.com.', type='NS'] but the values provided do not match the current values]";
     fx.aws.fail_next(
@@ -554,9 +653,8 @@ async fn a_delete_that_keeps_conflicting_fails_after_three_attempts() {
 
 // Update.
 
-#[tokio::test]
-async fn an_update_of_the_same_identity_converges_in_place() {
-    let fx = fixture().await;
+async fn an_update_of_the_same_identity_converges_in_place(door: Door) {
+    let fx = fixture(door).await;
     let id = fx.create(&fx.props()).await;
     let mut props = fx.props();
     props["TTL"] = json!("300");
@@ -574,9 +672,8 @@ fn moved(fx: &Fx) -> (String, Value) {
     (zone, props)
 }
 
-#[tokio::test]
-async fn a_replacing_update_answers_the_new_id_and_cleanup_deletes_the_old() {
-    let fx = fixture().await;
+async fn a_replacing_update_answers_the_new_id_and_cleanup_deletes_the_old(door: Door) {
+    let fx = fixture(door).await;
     let old_id = fx.create(&fx.props()).await;
     let (test_zone, new_props) = moved(&fx);
     let answer = fx
@@ -619,9 +716,8 @@ async fn a_replacing_update_answers_the_new_id_and_cleanup_deletes_the_old() {
     assert_eq!(fx.delegations(), both[1..]);
 }
 
-#[tokio::test]
-async fn a_cleanup_delete_needs_the_cleanup_status_and_the_id_in_the_events() {
-    let fx = fixture().await;
+async fn a_cleanup_delete_needs_the_cleanup_status_and_the_id_in_the_events(door: Door) {
+    let fx = fixture(door).await;
     let old_id = fx.create(&fx.props()).await;
     let (_, new_props) = moved(&fx);
     let answer = fx
@@ -700,9 +796,8 @@ fn stack_parts(stack_id: &str) -> (String, String) {
     (name.to_owned(), fields[4].to_owned())
 }
 
-#[tokio::test]
-async fn a_replacing_update_whose_insync_wait_fails_answers_the_new_id() {
-    let fx = fixture().await;
+async fn a_replacing_update_whose_insync_wait_fails_answers_the_new_id(door: Door) {
+    let fx = fixture(door).await;
     let old_id = fx.create(&fx.props()).await;
     let (test_zone, new_props) = moved(&fx);
     let lost = AdapterError::Other("waiting for change C000002MEMORY: connection reset".into());
@@ -725,9 +820,8 @@ async fn a_replacing_update_whose_insync_wait_fails_answers_the_new_id() {
     );
 }
 
-#[tokio::test]
-async fn a_replacing_update_whose_write_times_out_answers_the_new_id() {
-    let fx = fixture().await;
+async fn a_replacing_update_whose_write_times_out_answers_the_new_id(door: Door) {
+    let fx = fixture(door).await;
     let old_id = fx.create(&fx.props()).await;
     let (test_zone, new_props) = moved(&fx);
     let timeout = AdapterError::Other("ChangeResourceRecordSets: operation timed out".into());
@@ -745,9 +839,8 @@ async fn a_replacing_update_whose_write_times_out_answers_the_new_id() {
     );
 }
 
-#[tokio::test]
-async fn a_replacing_update_refused_outright_answers_the_old_id() {
-    let fx = fixture().await;
+async fn a_replacing_update_refused_outright_answers_the_old_id(door: Door) {
+    let fx = fixture(door).await;
     let old_id = fx.create(&fx.props()).await;
     let (_, new_props) = moved(&fx);
     fx.aws.fail_next(
@@ -770,9 +863,8 @@ async fn a_replacing_update_refused_outright_answers_the_old_id() {
     );
 }
 
-#[tokio::test]
-async fn a_create_that_wrote_then_failed_answers_the_real_id_for_the_rollback() {
-    let fx = fixture().await;
+async fn a_create_that_wrote_then_failed_answers_the_real_id_for_the_rollback(door: Door) {
+    let fx = fixture(door).await;
     let lost = AdapterError::Other("waiting for change C000001MEMORY: connection reset".into());
     fx.aws.fail_next(Op::GetChange, DNS, 1, lost);
     let event = fx.driver.create(&fx.props());
@@ -789,9 +881,8 @@ async fn a_create_that_wrote_then_failed_answers_the_real_id_for_the_rollback() 
 
 // Change Guardrails.
 
-#[tokio::test]
-async fn a_guardrail_refusal_on_create_answers_the_marker() {
-    let fx = fixture().await;
+async fn a_guardrail_refusal_on_create_answers_the_marker(door: Door) {
+    let fx = fixture(door).await;
     fx.aws.fail_next(
         Op::ChangeResourceRecordSets,
         DNS,
@@ -813,9 +904,8 @@ async fn a_guardrail_refusal_on_create_answers_the_marker() {
     assert!(fx.delegations().is_empty());
 }
 
-#[tokio::test]
-async fn active_delegation_check_on_delete_keeps_the_record_until_route53_allows_it() {
-    let fx = fixture().await;
+async fn active_delegation_check_on_delete_keeps_the_record_until_route53_allows_it(door: Door) {
+    let fx = fixture(door).await;
     let id = fx.create(&fx.props()).await;
     fx.aws.fail_next(
         Op::ChangeResourceRecordSets,
@@ -850,9 +940,8 @@ fn ds(name: &str, values: &[&str]) -> Rec {
     (format!("{name}."), "DS".into(), 172_800, values)
 }
 
-#[tokio::test]
-async fn a_signing_child_gets_ns_and_ds_and_loses_both_on_delete() {
-    let fx = fixture().await;
+async fn a_signing_child_gets_ns_and_ds_and_loses_both_on_delete(door: Door) {
+    let fx = fixture(door).await;
     let keys = [("ksk-new", "ACTIVE", DS_A), ("ksk-old", "INACTIVE", DS_B)];
     fx.aws.set_dnssec(&fx.child, "SIGNING", &keys);
     let answer = fx.send(fx.driver.create(&fx.props())).await;
@@ -869,9 +958,8 @@ async fn a_signing_child_gets_ns_and_ds_and_loses_both_on_delete() {
     assert_eq!(fx.changes(), 2, "DS and NS deleted in one batch");
 }
 
-#[tokio::test]
-async fn dnssec_required_on_a_child_that_does_not_sign_fails() {
-    let fx = fixture().await;
+async fn dnssec_required_on_a_child_that_does_not_sign_fails(door: Door) {
+    let fx = fixture(door).await;
     let mut props = fx.props();
     props["Dnssec"] = json!("required");
     let event = fx.driver.create(&props);
@@ -885,9 +973,8 @@ async fn dnssec_required_on_a_child_that_does_not_sign_fails() {
     assert!(fx.delegations().is_empty());
 }
 
-#[tokio::test]
-async fn a_stale_ds_is_removed_when_the_child_stops_signing() {
-    let fx = fixture().await;
+async fn a_stale_ds_is_removed_when_the_child_stops_signing(door: Door) {
+    let fx = fixture(door).await;
     fx.aws
         .set_dnssec(&fx.child, "SIGNING", &[("ksk", "ACTIVE", DS_A)]);
     let id = fx.create(&fx.props()).await;
@@ -907,9 +994,8 @@ async fn a_stale_ds_is_removed_when_the_child_stops_signing() {
 
 // Who may ask.
 
-#[tokio::test]
-async fn a_child_account_stack_must_read_through_its_own_accounts_role() {
-    let fx = fixture().await;
+async fn a_child_account_stack_must_read_through_its_own_accounts_role(door: Door) {
+    let fx = fixture(door).await;
     let other_zone = fx.aws.add_zone(OTHER, "dev.example.com");
     let answer = fx
         .send(fx.driver.create(&fx.props_for(&other_zone, OTHER)))
@@ -932,9 +1018,8 @@ async fn a_child_account_stack_must_read_through_its_own_accounts_role() {
     assert_eq!(fx.aws.route53_calls_in(OTHER), 0);
 }
 
-#[tokio::test]
-async fn the_policy_allots_names_per_zone_account() {
-    let fx = fixture_with(config(Some(POLICY))).await;
+async fn the_policy_allots_names_per_zone_account(door: Door) {
+    let fx = fixture_with(config(Some(POLICY)), door).await;
     let other_zone = fx.aws.add_zone(OTHER, "dev.example.com");
     let other = Driver::new(OTHER, "b", "Delegation", &fx.receiver);
     let other_props = fx.props_for(&other_zone, OTHER);
@@ -965,9 +1050,8 @@ async fn the_policy_allots_names_per_zone_account() {
     assert_eq!(fx.aws.records(&fx.parent), before);
 }
 
-#[tokio::test]
-async fn a_dns_account_stack_needs_the_zone_accounts_allotment() {
-    let fx = fixture_with(config(Some(POLICY))).await;
+async fn a_dns_account_stack_needs_the_zone_accounts_allotment(door: Door) {
+    let fx = fixture_with(config(Some(POLICY)), door).await;
     let central = Driver::new(DNS, "parent-delegations", "DevDelegation", &fx.receiver);
     let other_zone = fx.aws.add_zone(OTHER, "dev.example.com");
     let answer = fx
@@ -992,9 +1076,8 @@ async fn a_dns_account_stack_needs_the_zone_accounts_allotment() {
     assert_eq!(fx.aws.count(Op::AssumeRole, CHILD), 1);
 }
 
-#[tokio::test]
-async fn without_a_policy_only_the_providers_own_zones_are_delegated() {
-    let fx = fixture_with(config(None)).await;
+async fn without_a_policy_only_the_providers_own_zones_are_delegated(door: Door) {
+    let fx = fixture_with(config(None), door).await;
     let answer = fx.send(fx.driver.create(&fx.props())).await;
     assert_failed(
         &answer,
@@ -1010,9 +1093,8 @@ async fn without_a_policy_only_the_providers_own_zones_are_delegated() {
     assert_eq!(fx.delegations(), [fx.ns("ops.example.com", &own, 172_800)]);
 }
 
-#[tokio::test]
-async fn a_borrowed_resource_that_is_not_this_custom_resource_is_refused() {
-    let fx = fixture().await;
+async fn a_borrowed_resource_that_is_not_this_custom_resource_is_refused(door: Door) {
+    let fx = fixture(door).await;
     let stack = &fx.driver.stack_id;
     let bucket = "AWS::S3::Bucket";
     fx.aws
@@ -1032,9 +1114,8 @@ async fn a_borrowed_resource_that_is_not_this_custom_resource_is_refused() {
     assert!(fx.delegations().is_empty());
 }
 
-#[tokio::test]
-async fn another_providers_custom_resource_in_progress_is_refused() {
-    let fx = fixture().await;
+async fn another_providers_custom_resource_in_progress_is_refused(door: Door) {
+    let fx = fixture(door).await;
     let other_type = "Custom::BucketDeployment";
     let stack = &fx.driver.stack_id;
     fx.aws
@@ -1048,27 +1129,31 @@ async fn another_providers_custom_resource_in_progress_is_refused() {
     assert!(fx.delegations().is_empty());
 }
 
-#[tokio::test]
-async fn a_parent_role_must_be_one_the_configuration_names() {
+async fn a_parent_role_must_be_one_the_configuration_names(door: Door) {
     let writer = format!("arn:aws:iam::{DNS}:role/DnsWriter");
-    let fx = fixture().await;
+    let fx = fixture(door).await;
     fx.aws.allow_role(&writer, None);
     let mut props = fx.props();
     props["ParentRoleArn"] = json!(writer);
     let answer = fx.send(fx.driver.create(&props)).await;
+    // A mixed batch's deployment also names the unrelated requests' role.
+    let listed = match door {
+        Door::Mixed => unrelated_writer(),
+        _ => "none".into(),
+    };
     assert_failed(
         &answer,
         &format!(
-            "ParentRoleArn {writer} is not a parent role this deployment names (DELEGATION_PARENT_ROLE_ARNS: none)"
+            "ParentRoleArn {writer} is not a parent role this deployment names (DELEGATION_PARENT_ROLE_ARNS: {listed})"
         ),
     );
-    assert_eq!(fx.aws.calls(), [], "refused before any call");
+    assert_eq!(fx.calls(), [], "refused before any call");
 
     let configured = Config {
         parent_roles: vec![writer.clone()],
         ..config(Some(TEST_POLICY))
     };
-    let fx = fixture_with(configured).await;
+    let fx = fixture_with(configured, door).await;
     fx.aws.allow_role(&writer, None);
     let answer = fx.send(fx.driver.create(&props)).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
@@ -1076,9 +1161,8 @@ async fn a_parent_role_must_be_one_the_configuration_names() {
     assert_eq!(fx.delegations().len(), 1);
 }
 
-#[tokio::test]
-async fn forged_requests_are_refused_and_cost_the_dns_account_nothing() {
-    let fx = fixture().await;
+async fn forged_requests_are_refused_and_cost_the_dns_account_nothing(door: Door) {
+    let fx = fixture(door).await;
     let id = fx.create(&fx.props()).await;
     let before = fx.aws.records(&fx.parent);
     fx.aws.clear_calls();
@@ -1126,9 +1210,8 @@ async fn forged_requests_are_refused_and_cost_the_dns_account_nothing() {
     assert_eq!(fx.aws.records(&fx.parent), before);
 }
 
-#[tokio::test]
-async fn a_reader_role_that_cannot_be_assumed_fails_without_echoing_the_external_id() {
-    let fx = fixture().await;
+async fn a_reader_role_that_cannot_be_assumed_fails_without_echoing_the_external_id(door: Door) {
+    let fx = fixture(door).await;
     let mut props = fx.props();
     props["ChildExternalId"] = json!("guessed-external-id");
     let event = fx.driver.create(&props);
@@ -1195,10 +1278,13 @@ impl Fx {
 #[tokio::test]
 async fn a_batch_member_with_a_wrong_parent_external_id_fails_alone() {
     let writer = format!("arn:aws:iam::{DNS}:role/DelegationWriter");
-    let fx = fixture_with(Config {
-        parent_roles: vec![writer.clone()],
-        ..config(Some(POLICY))
-    })
+    let fx = fixture_with(
+        Config {
+            parent_roles: vec![writer.clone()],
+            ..config(Some(POLICY))
+        },
+        Door::Direct,
+    )
     .await;
     fx.aws.allow_role(&writer, Some("writer-secret"));
     let request = |i: usize, external_id: &str| {
@@ -1292,12 +1378,12 @@ async fn time_to_genuine_answers(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reader_roles_that_refuse_hold_no_other_request_of_the_batch() {
     // Without them …
-    let alone = fixture_with(config(Some(POLICY))).await;
+    let alone = fixture_with(config(Some(POLICY)), Door::Direct).await;
     let (genuine, _) = genuine_and_refused(&alone, 0).await;
     let (without, _) = time_to_genuine_answers(&alone, &genuine, &genuine).await;
     // … and with 20 forged requests whose reader roles refuse, first in the batch, and STS's
     // patience with a refusing role emulated.
-    let fx = fixture_with(config(Some(POLICY))).await;
+    let fx = fixture_with(config(Some(POLICY)), Door::Direct).await;
     fx.aws.emulate_role_patience();
     let (genuine, forged) = genuine_and_refused(&fx, 20).await;
     let all: Vec<Value> = forged.iter().chain(&genuine).cloned().collect();
@@ -1328,9 +1414,8 @@ async fn reader_roles_that_refuse_hold_no_other_request_of_the_batch() {
     assert!(whole >= Duration::from_secs(25), "{whole:?}");
 }
 
-#[tokio::test]
-async fn a_delete_whose_child_zone_is_gone_removes_the_record_at_its_identity() {
-    let fx = fixture().await;
+async fn a_delete_whose_child_zone_is_gone_removes_the_record_at_its_identity(door: Door) {
+    let fx = fixture(door).await;
     let id = fx.create(&fx.props()).await;
     // The child account deleted its zone first: the zone cannot be read any more, so the record
     // at the resource's identity is taken as the one this provider wrote.
@@ -1341,3 +1426,65 @@ async fn a_delete_whose_child_zone_is_gone_removes_the_record_at_its_identity() 
     assert_eq!(answer["PhysicalResourceId"], id);
     assert!(fx.delegations().is_empty());
 }
+
+/// Runs each rule through the three doors, as three tests (docs/design.md, "Pipeline").
+macro_rules! through_every_door {
+    ($($rule:ident),* $(,)?) => {$(
+        mod $rule {
+            use super::Door;
+            #[tokio::test]
+            async fn direct() {
+                super::$rule(Door::Direct).await
+            }
+            #[tokio::test]
+            async fn batch_of_one() {
+                super::$rule(Door::BatchOfOne).await
+            }
+            #[tokio::test]
+            async fn mixed_batch() {
+                super::$rule(Door::Mixed).await
+            }
+        }
+    )*};
+}
+
+through_every_door!(
+    create_writes_ns_with_the_child_name_servers,
+    the_parent_by_name_is_the_one_public_zone_of_that_name,
+    an_identical_record_is_adopted,
+    a_redelivered_create_gives_the_same_answer,
+    another_delegation_at_the_name_fails_and_is_left_untouched,
+    on_conflict_replace_overwrites_another_delegation,
+    records_the_delegation_would_hide_are_refused_unless_allowed,
+    the_parent_apex_is_never_delegated,
+    a_name_not_below_the_parent_by_labels_is_refused,
+    private_zones_are_refused_on_either_side,
+    delete_removes_the_record_with_its_live_ttl,
+    a_foreign_record_is_left_in_place_on_delete,
+    deleting_an_id_never_written_makes_no_call,
+    deleting_an_absent_record_succeeds,
+    a_delete_racing_a_hand_edit_reads_again_and_deletes,
+    a_delete_that_keeps_conflicting_fails_after_three_attempts,
+    an_update_of_the_same_identity_converges_in_place,
+    a_replacing_update_answers_the_new_id_and_cleanup_deletes_the_old,
+    a_cleanup_delete_needs_the_cleanup_status_and_the_id_in_the_events,
+    a_replacing_update_whose_insync_wait_fails_answers_the_new_id,
+    a_replacing_update_whose_write_times_out_answers_the_new_id,
+    a_replacing_update_refused_outright_answers_the_old_id,
+    a_create_that_wrote_then_failed_answers_the_real_id_for_the_rollback,
+    a_guardrail_refusal_on_create_answers_the_marker,
+    active_delegation_check_on_delete_keeps_the_record_until_route53_allows_it,
+    a_signing_child_gets_ns_and_ds_and_loses_both_on_delete,
+    dnssec_required_on_a_child_that_does_not_sign_fails,
+    a_stale_ds_is_removed_when_the_child_stops_signing,
+    a_child_account_stack_must_read_through_its_own_accounts_role,
+    the_policy_allots_names_per_zone_account,
+    a_dns_account_stack_needs_the_zone_accounts_allotment,
+    without_a_policy_only_the_providers_own_zones_are_delegated,
+    a_borrowed_resource_that_is_not_this_custom_resource_is_refused,
+    another_providers_custom_resource_in_progress_is_refused,
+    a_parent_role_must_be_one_the_configuration_names,
+    forged_requests_are_refused_and_cost_the_dns_account_nothing,
+    a_reader_role_that_cannot_be_assumed_fails_without_echoing_the_external_id,
+    a_delete_whose_child_zone_is_gone_removes_the_record_at_its_identity,
+);

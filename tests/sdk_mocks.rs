@@ -1,8 +1,7 @@
 //! Behaviour moto cannot show, with SDK clients answering like Route 53 does: DNSSEC signing and
 //! key rollovers (moto never signs), and SDK error paths.
 
-mod support;
-
+use crate::support::{Driver, Receiver, record_set};
 use aws_sdk_route53::Client;
 use aws_sdk_route53::operation::change_resource_record_sets::{
     ChangeResourceRecordSetsInput, ChangeResourceRecordSetsOutput,
@@ -30,7 +29,6 @@ use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::domain::properties::ZoneId;
 use subdomain_delegation::ports::{AdapterError, Connector, ParentZoneStore, SessionContext};
 use subdomain_delegation::usecase::records;
-use support::{Driver, Receiver, record_set};
 use tokio::time::Instant;
 
 const PARENT: &str = "Z0PARENT";
@@ -243,7 +241,7 @@ async fn harness_with(setup: Setup, change_rule: Option<Rule>) -> Harness {
     let receiver = Receiver::start().await;
     let provider = Provider::new(
         MockConnector { child, parent },
-        support::test_config(),
+        crate::support::test_config(),
         Responder::new(2, Duration::from_millis(50)),
     );
     let driver = Driver::new("111111111111", "dev-dns", "Delegation", &receiver);
@@ -502,7 +500,7 @@ async fn a_child_role_without_getdnssec_is_told_what_to_grant() {
     );
     let provider = Provider::new(
         MockConnector { child, parent },
-        support::test_config(),
+        crate::support::test_config(),
         Responder::new(2, Duration::from_millis(50)),
     );
     let body = provider

@@ -8,7 +8,7 @@ use super::response::Answer;
 use super::runner::{Delivery, GUARD_MARGIN, Provider, Summary, fallback_id, summary_of, typed};
 use crate::ports::{ASSUME_ROLE_PATIENCE, Connector};
 use crate::usecase::Progress;
-use crate::usecase::batch::{self, Item};
+use crate::usecase::pipeline::{self, Item};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -137,8 +137,8 @@ impl<C: Connector> Provider<C> {
         (deadline, started, guard_at): (Instant, Instant, Instant),
         log_stream: &str,
         undelivered: &mut Vec<String>,
-    ) -> batch::Report {
-        let mut report = batch::Report::default();
+    ) -> pipeline::Report {
+        let mut report = pipeline::Report::default();
         for (pass, patience) in [Duration::ZERO, ASSUME_ROLE_PATIENCE]
             .into_iter()
             .enumerate()
@@ -151,7 +151,7 @@ impl<C: Connector> Provider<C> {
             }
             let finished = tokio::time::timeout_at(
                 guard_at,
-                batch::run(
+                pipeline::run(
                     &self.connector,
                     &self.config,
                     &mut items,

@@ -3,7 +3,7 @@
 //! answer and logs one summary line (docs/design.md, "The answer" and "Logs"). Business rules
 //! live in the use cases.
 
-use super::request::{Envelope, Incoming, Request, RequestKind, parse};
+use super::request::{Envelope, Incoming, Request, parse};
 use super::responder::{Responder, redact};
 use super::response::{Answer, body, failed_create_id};
 use crate::config::Config;
@@ -11,9 +11,8 @@ use crate::domain::authority::StackRef;
 use crate::domain::properties::Properties;
 use crate::ports::{ASSUME_ROLE_PATIENCE, Connector, SessionContext};
 use crate::text::cut_at_char_boundary;
-use crate::usecase::{
-    Context, DelegationRequest, Failure, Outcome, Progress, delegate, remove, session_name,
-};
+use crate::usecase::pipeline::{self, Item};
+use crate::usecase::{DelegationRequest, Failure, Outcome, Progress, session_name};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -71,19 +70,22 @@ impl<C: Connector> Provider<C> {
             .max(started);
         let progress = Progress::new(guard_at);
         let calls = Arc::new(AtomicU32::new(0));
-        let mut summary = match &request {
-            Err(problem) => Summary {
-                kind: "Malformed",
-                action: "rejected-request".into(),
-                answer: Answer::failed(
-                    fallback_id(&envelope, &progress),
-                    format!(
-                        "{problem}; this is not a CloudFormation request the provider can act on"
+        let (mut summary, progress) = match &request {
+            Err(problem) => (
+                Summary {
+                    kind: "Malformed",
+                    action: "rejected-request".into(),
+                    answer: Answer::failed(
+                        fallback_id(&envelope, &progress),
+                        format!(
+                            "{problem}; this is not a CloudFormation request the provider can act on"
+                        ),
                     ),
-                ),
-            },
+                },
+                progress,
+            ),
             Ok(request) => {
-                self.run(request, &progress, calls.clone(), deadline, guard_at)
+                self.run(request, progress, calls.clone(), deadline, guard_at)
                     .await
             }
         };
@@ -172,30 +174,30 @@ impl<C: Connector> Provider<C> {
         (bytes, ok)
     }
 
-    /// Runs the request's use case under the deadline guard.
+    /// Runs the request through the pipeline, as a batch of one, under the deadline guard.
     async fn run(
         &self,
         request: &Request,
-        progress: &Progress,
+        progress: Progress,
         calls: Arc<AtomicU32>,
         deadline: Instant,
         guard_at: Instant,
-    ) -> Summary {
+    ) -> (Summary, Progress) {
         let typed = typed(request);
-        let cx = Context {
-            connector: &self.connector,
-            config: &self.config,
-            session: self.session(&typed, calls),
+        let session = self.session(&typed, calls.clone());
+        let mut items = [Item {
+            request: typed,
+            session,
             progress,
-        };
-        let work = async {
-            match typed.kind {
-                RequestKind::Create | RequestKind::Update => delegate::delegate(&cx, &typed).await,
-                RequestKind::Delete => remove::remove(&cx, &typed).await,
-            }
-        };
-        let result = tokio::time::timeout_at(guard_at, work).await.ok();
-        summary_of(request, result, progress, deadline)
+            defer_role_refusal: false,
+            result: None,
+        }];
+        let work = pipeline::run(&self.connector, &self.config, &mut items, calls);
+        // After the guard, an empty result answers that time ran out.
+        let _ = tokio::time::timeout_at(guard_at, work).await;
+        let [item] = items;
+        let summary = summary_of(request, item.result, &item.progress, deadline);
+        (summary, item.progress)
     }
 
     /// Who the request's adapters act as: a session name traceable to its stack, and STS's region.

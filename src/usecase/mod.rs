@@ -5,11 +5,10 @@
 //! requests against one parent zone. The audit (`audit`) reads every delegation of parent zones
 //! and judges it over DNS.
 
+mod advice;
 pub mod audit;
-pub mod batch;
-pub mod delegate;
+pub mod pipeline;
 pub mod records;
-pub mod remove;
 pub mod verify;
 
 use crate::config::Config;
@@ -100,7 +99,7 @@ pub fn session_name(stack_id: &str, logical_id: &str) -> String {
 }
 
 /// Why a request failed; the message is the first sentence of the Reason.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Failure {
     #[error("{0}")]
     Properties(PropertyError),
@@ -180,6 +179,17 @@ pub struct Outcome {
     pub action: Action,
 }
 
+impl Outcome {
+    /// A Delete's answer: the ID it was asked to delete, no attributes.
+    pub fn of_delete(request: &DelegationRequest, action: Action) -> Self {
+        Outcome {
+            physical_id: request.physical_id.clone().unwrap_or_default(),
+            data: BTreeMap::new(),
+            action,
+        }
+    }
+}
+
 /// What a runner must know of a request still under way: for the summary line, and for the ID a
 /// failed or timed-out request answers.
 #[derive(Debug)]
@@ -247,23 +257,6 @@ pub struct Context<'a, C: Connector> {
     pub progress: &'a Progress,
 }
 
-/// Sends a change batch, the one place where the request's progress learns that Route 53 may
-/// have changed; a definite refusal (denied, refused, stale) changed nothing.
-async fn write<P: crate::ports::ParentZoneStore>(
-    parent: &P,
-    zone: &ZoneId,
-    changes: &[crate::domain::model::Change],
-    comment: &str,
-    progress: &Progress,
-) -> Result<crate::domain::model::SubmittedChange, AdapterError> {
-    progress.writing();
-    let result = parent.change(zone, changes, comment).await;
-    if result.as_ref().is_err_and(changed_nothing) {
-        progress.refused();
-    }
-    result
-}
-
 /// A definite refusal of a change batch: Route 53 applied none of it.
 fn changed_nothing(e: &AdapterError) -> bool {
     matches!(
@@ -277,10 +270,7 @@ fn changed_nothing(e: &AdapterError) -> bool {
 fn change_failure(e: AdapterError, parent_zone: &ZoneId) -> Failure {
     match e {
         AdapterError::Refused(refusal) => Failure::ChangeRefused(refusal),
-        AdapterError::AccessDenied(m) => Failure::Aws(AdapterError::AccessDenied(format!(
-            "{m}; the provider's role (or ParentRoleArn) needs route53:ChangeResourceRecordSets on {parent_zone} for NS and DS records"
-        ))),
-        other => Failure::Aws(other),
+        other => Failure::Aws(advice::explain_change(other, parent_zone)),
     }
 }
 

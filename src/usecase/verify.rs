@@ -91,7 +91,7 @@ async fn stack_verdict<C: Connector>(
             stack.account, stack.region, stack.name
         );
         match e {
-            // Kept apart: a batch tries such a request again after the others (usecase::batch).
+            // Kept apart: a batch tries such a request again after the others (usecase::pipeline).
             AdapterError::RoleRefused(_) => {
                 AdapterError::RoleRefused(format!("request verification failed: {why}")).into()
             }

@@ -1,9 +1,10 @@
-//! Delivering the answer: which ResponseURLs may be used, and the PUT with its retries.
+//! The ResponseURL policy (docs/design.md, "Events", "Configuration"): https to an S3 endpoint of
+//! AWS, in a bucket whose name starts with one of the allowed prefixes (CloudFormation's response
+//! buckets by default); loopback only when explicitly allowed.
 
+use super::s3::s3_object;
 use crate::text::comma_list;
 use std::net::IpAddr;
-use std::time::Duration;
-use tokio::time::Instant;
 use url::{Host, Url};
 
 /// The bucket-name prefix of CloudFormation's response buckets
@@ -17,17 +18,6 @@ const MIN_BUCKET_NAME: usize = 3;
 const MAX_BUCKET_NAME: usize = 63;
 /// The only port answered: https's own.
 const HTTPS_PORT: u16 = 443;
-/// AWS's domains outside China and in China; a China region's S3 lives only under the second.
-const AWS_DOMAIN: &str = ".amazonaws.com";
-const AWS_CHINA_DOMAIN: &str = ".amazonaws.com.cn";
-
-/// Shows a ResponseURL without its query string, which is a bearer credential.
-pub fn redact(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?<redacted>"),
-        None => url.to_owned(),
-    }
-}
 
 /// The S3 buckets a ResponseURL may point into, by name prefix (docs/design.md, "Events").
 /// Only S3 hosts are ever answered: another AWS host (API Gateway, a load balancer, EC2) could be
@@ -126,71 +116,6 @@ pub fn check_response_url(raw: &str, allow_loopback: bool) -> Result<Url, String
     ResponseBuckets::default().check(raw, allow_loopback)
 }
 
-/// The bucket and the object key (without its leading `/`) of a URL on an S3 endpoint of AWS,
-/// virtual-hosted (`<bucket>.<endpoint>`) or path style (`<endpoint>/<bucket>/<key>`); `None`
-/// for any other host.
-fn s3_object<'u>(host: &'u str, url: &'u Url) -> Option<(&'u str, &'u str)> {
-    let (rest, china) = if let Some(rest) = host.strip_suffix(AWS_CHINA_DOMAIN) {
-        (rest, true)
-    } else {
-        (host.strip_suffix(AWS_DOMAIN)?, false)
-    };
-    let labels: Vec<&str> = rest.split('.').collect();
-    let path = url.path().strip_prefix('/').unwrap_or(url.path());
-    if s3_endpoint(&labels, china) {
-        // Path style: the bucket is the path's first segment.
-        return Some(path.split_once('/').unwrap_or((path, "")));
-    }
-    // Virtual-hosted: the endpoint is the last one to three labels, the bucket all before them
-    // (a bucket name may hold dots). A region label never starts with `s3`, so at most one fits.
-    (1..=3)
-        .filter(|&n| n < labels.len())
-        .find(|&n| s3_endpoint(&labels[labels.len() - n..], china))
-        .map(|n| {
-            let bucket_len = labels[..labels.len() - n]
-                .iter()
-                .map(|l| l.len() + 1)
-                .sum::<usize>()
-                - 1;
-            (&rest[..bucket_len], path)
-        })
-}
-
-/// S3's endpoint names below the partition's domain: `s3` and `s3-external-1` (the global
-/// endpoint, not in China), `s3-<region>`, `s3.<region>`, `s3.dualstack.<region>`, and the FIPS
-/// `s3-fips.<region>`, `s3-fips.dualstack.<region>`. A China region only under `.amazonaws.com.cn`,
-/// every other region only under `.amazonaws.com`.
-fn s3_endpoint(labels: &[&str], china: bool) -> bool {
-    let region = match labels {
-        ["s3" | "s3-external-1"] => None,
-        [dashed] => Some(dashed.strip_prefix("s3-").filter(|r| is_region(r))),
-        ["s3" | "s3-fips", region] | ["s3" | "s3-fips", "dualstack", region] => {
-            Some(Some(*region).filter(|r| is_region(r)))
-        }
-        _ => return false,
-    };
-    match region {
-        None => !china,
-        Some(None) => false,
-        Some(Some(region)) => region.starts_with("cn-") == china,
-    }
-}
-
-/// Looks like an AWS region: lowercase words and a number, at least three parts
-/// (`us-east-1`, `us-gov-west-1`, `cn-northwest-1`), so `external-1` or `evil` is none.
-fn is_region(label: &str) -> bool {
-    let parts: Vec<&str> = label.split('-').collect();
-    let Some((number, words)) = parts.split_last() else {
-        return false;
-    };
-    words.len() >= 2
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
-        && (1..=2).contains(&number.len())
-        && number.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// S3's bucket naming rules: 3 to 63 lowercase letters, digits, dots and hyphens, beginning and
 /// ending with a letter or digit.
 fn is_bucket_name(name: &str) -> bool {
@@ -214,159 +139,10 @@ fn is_bucket_prefix(prefix: &str) -> bool {
             .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
-    #[error("the ResponseURL answered HTTP {0}; not retried")]
-    Rejected(u16),
-    #[error("the answer could not be delivered in {attempts} attempts: {last}")]
-    GaveUp { attempts: u32, last: String },
-}
-
-/// PUTs answers with retries on network errors and 5xx, never past the deadline it is given.
-#[derive(Clone)]
-pub struct Responder {
-    client: reqwest::Client,
-    max_attempts: u32,
-    first_backoff: Duration,
-    buckets: ResponseBuckets,
-}
-
-impl Default for Responder {
-    fn default() -> Self {
-        Self::new(8, Duration::from_millis(250))
-    }
-}
-
-impl Responder {
-    pub fn new(max_attempts: u32, first_backoff: Duration) -> Self {
-        let client = reqwest::Client::builder()
-            // A redirect could carry the answer to a host the policy never approved.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .expect("a TLS client with default settings builds");
-        Responder {
-            client,
-            max_attempts,
-            first_backoff,
-            buckets: ResponseBuckets::default(),
-        }
-    }
-
-    /// Answers ResponseURLs in these buckets instead of CloudFormation's
-    /// (`DELEGATION_RESPONSE_URL_BUCKET_PREFIXES`).
-    pub fn with_buckets(mut self, buckets: ResponseBuckets) -> Self {
-        self.buckets = buckets;
-        self
-    }
-
-    /// [`ResponseBuckets::check`] with this responder's buckets.
-    pub fn check_url(&self, raw: &str, allow_loopback: bool) -> Result<Url, String> {
-        self.buckets.check(raw, allow_loopback)
-    }
-
-    /// Returns the HTTP status of the accepted attempt.
-    pub async fn put(
-        &self,
-        url: &Url,
-        body: Vec<u8>,
-        deadline: Instant,
-    ) -> Result<u16, DeliveryError> {
-        let mut last = String::from("no attempt was made before the deadline");
-        let mut backoff = self.first_backoff;
-        for attempt in 1..=self.max_attempts {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left < Duration::from_millis(50) {
-                return Err(DeliveryError::GaveUp {
-                    attempts: attempt - 1,
-                    last,
-                });
-            }
-            let sent = self
-                .client
-                .put(url.clone())
-                // Pre-signed URLs may sign Content-Type; CloudFormation's are signed with an empty one.
-                .header(reqwest::header::CONTENT_TYPE, "")
-                .body(body.clone())
-                .timeout(left.min(Duration::from_secs(20)))
-                .send()
-                .await;
-            match sent {
-                Ok(resp) if resp.status().is_success() => return Ok(resp.status().as_u16()),
-                Ok(resp) if resp.status().is_server_error() => {
-                    last = format!("HTTP {}", resp.status().as_u16());
-                }
-                Ok(resp) => return Err(DeliveryError::Rejected(resp.status().as_u16())),
-                // reqwest's errors name the URL; keep its query string out of every message.
-                Err(e) => last = redact(&e.without_url().to_string()),
-            }
-            tracing::warn!(attempt, error = %last, "delivering the answer failed; retrying");
-            let jittered = backoff.mul_f64(0.5 + fastrand::f64());
-            let left = deadline.saturating_duration_since(Instant::now());
-            tokio::time::sleep(jittered.min(left)).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
-        }
-        Err(DeliveryError::GaveUp {
-            attempts: self.max_attempts,
-            last,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_drops_the_query() {
-        assert_eq!(
-            redact("https://b.s3.amazonaws.com/k?X-Amz-Signature=abc&X-Amz-Credential=z"),
-            "https://b.s3.amazonaws.com/k?<redacted>"
-        );
-        assert_eq!(
-            redact("https://b.s3.amazonaws.com/k"),
-            "https://b.s3.amazonaws.com/k"
-        );
-    }
-
-    /// A pre-signed query like CloudFormation's.
-    const SIGNED: &str = "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=c&X-Amz-Signature=s";
-
-    #[test]
-    fn cloudformations_response_buckets_are_answered_in_every_partition_and_style() {
-        for ok in [
-            // Virtual-hosted: the global endpoint, regional (dot and legacy dash), us-east-1's
-            // external endpoint, dual-stack, FIPS; China; GovCloud.
-            "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3Aus-east-1%3A1%3Astack/s/1%7CD%7Cr",
-            "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-useast1.s3-external-1.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-uswest2.s3.dualstack.us-west-2.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-usgovwest1.s3-fips.us-gov-west-1.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-cnnorthwest1.s3.cn-northwest-1.amazonaws.com.cn/k",
-            "https://cloudformation-custom-resource-response-cnnorth1.s3.dualstack.cn-north-1.amazonaws.com.cn/k",
-            "https://cloudformation-custom-resource-response-usgovwest1.s3.us-gov-west-1.amazonaws.com/k",
-            "https://cloudformation-custom-resource-response-usgoveast1.s3-us-gov-east-1.amazonaws.com/k",
-            // Path style.
-            "https://s3.us-west-2.amazonaws.com/cloudformation-custom-resource-response-uswest2/k",
-            "https://s3.amazonaws.com/cloudformation-custom-resource-response-useast1/a/b",
-            "https://s3-eu-west-1.amazonaws.com/cloudformation-custom-resource-response-euwest1/k",
-            "https://s3-external-1.amazonaws.com/cloudformation-custom-resource-response-useast1/k",
-            "https://s3.dualstack.ap-southeast-2.amazonaws.com/cloudformation-custom-resource-response-apsoutheast2/k",
-            "https://s3.cn-north-1.amazonaws.com.cn/cloudformation-custom-resource-response-cnnorth1/k",
-            "https://s3.us-gov-west-1.amazonaws.com/cloudformation-custom-resource-response-usgovwest1/k",
-            // Case in the host and the explicit default port change nothing.
-            "https://CloudFormation-Custom-Resource-Response-UsEast1.S3.AMAZONAWS.COM:443/k",
-        ] {
-            let url = format!("{ok}{SIGNED}");
-            assert!(
-                check_response_url(&url, false).is_ok(),
-                "{ok}: {:?}",
-                check_response_url(&url, false)
-            );
-            assert!(check_response_url(&url, true).is_ok(), "{ok}");
-        }
-    }
+    use crate::cfn::responder::Responder;
 
     /// ResponseURLs never answered, and what the refusal says.
     const REFUSED: &[(&str, &str)] = &[
@@ -567,31 +343,6 @@ mod tests {
             &"x".repeat(64),
         ] {
             assert!(ResponseBuckets::parse(Some(bad)).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn regions_are_recognised_by_shape() {
-        for ok in [
-            "us-east-1",
-            "us-gov-west-1",
-            "cn-northwest-1",
-            "ap-southeast-5",
-            "eusc-de-east-1",
-        ] {
-            assert!(is_region(ok), "{ok}");
-        }
-        for bad in [
-            "external-1",
-            "evil",
-            "us-east",
-            "us-east-one",
-            "us--1",
-            "US-EAST-1",
-            "us-east-123",
-            "-east-1",
-        ] {
-            assert!(!is_region(bad), "{bad}");
         }
     }
 
