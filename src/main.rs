@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 #![deny(clippy::too_many_lines)]
 
+use aws_lambda_events::event::sqs::SqsBatchResponse;
 use lambda_runtime::tracing;
 use lambda_runtime::tracing::subscriber::EnvFilter;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -119,6 +120,32 @@ fn budget(deadline_ms: u64, now_ms: u64) -> Duration {
     }
 }
 
+/// What an event was, once handled.
+enum Handled {
+    /// The scheduled audit's result.
+    Audit(Value),
+    /// An SQS batch: the messages for the event source mapping to deliver again.
+    Queue(SqsBatchResponse),
+    /// One CloudFormation request: the answer's body, when one was due.
+    Request(Option<Vec<u8>>),
+}
+
+/// The one dispatch of an event to its runner, for Lambda and `invoke` alike.
+async fn dispatch(
+    provider: &Provider<SdkConnector>,
+    event: Value,
+    deadline: Instant,
+    log_stream: &str,
+) -> Handled {
+    if scheduled::is_audit_event(&event) {
+        Handled::Audit(scheduled::handle(&event, provider.config(), deadline).await)
+    } else if sqs_records(&event).is_some() {
+        Handled::Queue(provider.handle_queue(&event, deadline, log_stream).await)
+    } else {
+        Handled::Request(provider.handle(event, deadline, log_stream).await)
+    }
+}
+
 async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     init_logging(std::io::stdout);
     let (provider, connector) = provider().await;
@@ -133,19 +160,14 @@ async fn run_lambda() -> Result<(), lambda_runtime::Error> {
         if let Some(account) = event.context.invoked_function_arn.split(':').nth(4) {
             connector.set_own_account(account);
         }
-        if scheduled::is_audit_event(&event.payload) {
-            return Ok(scheduled::handle(&event.payload, provider.config(), deadline).await);
-        }
         let log_stream = &event.context.env_config.log_stream;
-        // An SQS batch answers its event source mapping with the messages to deliver again.
-        if sqs_records(&event.payload).is_some() {
-            let failures = provider
-                .handle_queue(&event.payload, deadline, log_stream)
-                .await;
-            return Ok::<Value, lambda_runtime::Error>(failures);
-        }
-        provider.handle(event.payload, deadline, log_stream).await;
-        Ok::<Value, lambda_runtime::Error>(Value::Null)
+        let result = match dispatch(provider, event.payload, deadline, log_stream).await {
+            Handled::Audit(result) => result,
+            // An SQS batch answers its event source mapping with the messages to deliver again.
+            Handled::Queue(failures) => serde_json::to_value(failures)?,
+            Handled::Request(_) => Value::Null,
+        };
+        Ok::<Value, lambda_runtime::Error>(result)
     }))
     .await
 }
@@ -172,20 +194,11 @@ async fn invoke(args: &[String]) -> Result<(), lambda_runtime::Error> {
     let event = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     let (provider, _) = provider().await;
-    if scheduled::is_audit_event(&event) {
-        scheduled::handle(&event, provider.config(), deadline).await;
-        return Ok(());
-    }
-    if sqs_records(&event).is_some() {
-        let failures = provider
-            .handle_queue(&event, deadline, "local-invoke")
-            .await;
-        println!("{failures}");
-        return Ok(());
-    }
-    match provider.handle(event, deadline, "local-invoke").await {
-        Some(body) => println!("{}", String::from_utf8_lossy(&body)),
-        None => println!("null"),
+    match dispatch(&provider, event, deadline, "local-invoke").await {
+        Handled::Audit(_) => {}
+        Handled::Queue(failures) => println!("{}", serde_json::to_value(failures)?),
+        Handled::Request(Some(body)) => println!("{}", String::from_utf8_lossy(&body)),
+        Handled::Request(None) => println!("null"),
     }
     Ok(())
 }

@@ -58,11 +58,10 @@ impl Batch {
             .provider
             .handle_queue(&event, Instant::now() + BUDGET, "test-log-stream")
             .await;
-        answer["batchItemFailures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
+        answer
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
             .collect()
     }
 

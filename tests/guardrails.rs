@@ -553,7 +553,7 @@ async fn a_concurrent_edit_on_delete_is_read_again_and_retried() {
     assert!(
         out.run
             .logs
-            .contains("the record changed while deleting it"),
+            .contains("the records changed while writing them"),
         "{}",
         out.run.logs
     );

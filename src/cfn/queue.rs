@@ -4,13 +4,16 @@
 //! messages whose answer could not be PUT are reported as batch item failures so that SQS
 //! delivers them again.
 
+use super::request::notification_message;
 use super::response::Answer;
 use super::runner::{Delivery, GUARD_MARGIN, Provider, Summary, fallback_id, summary_of, typed};
 use crate::ports::{ASSUME_ROLE_PATIENCE, Connector};
 use crate::usecase::Progress;
 use crate::usecase::pipeline::{self, Item};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use futures_util::stream::{self, StreamExt};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -19,38 +22,41 @@ use tokio::time::Instant;
 /// How many answers of a batch are PUT at once.
 const PUT_CONCURRENCY: usize = 16;
 
-/// The SQS event's records as (message ID, body), or `None` when the event is not from SQS.
+/// The SQS event's records as (message ID, body), or `None` when the event is not from SQS. An
+/// SQS event that does not parse has no message to answer: it is logged and yields none.
 pub fn sqs_records(event: &Value) -> Option<Vec<(String, String)>> {
-    let records = event.get("Records")?.as_array()?;
-    let from_sqs = records
-        .first()
-        .is_some_and(|r| r.get("eventSource").and_then(Value::as_str) == Some("aws:sqs"));
-    if !from_sqs {
+    let source = event
+        .get("Records")?
+        .get(0)?
+        .get("eventSource")
+        .and_then(Value::as_str);
+    if source != Some("aws:sqs") {
         return None;
     }
-    Some(
-        records
-            .iter()
-            .map(|r| {
-                let text = |key: &str| r.get(key).and_then(Value::as_str).unwrap_or_default();
-                (text("messageId").to_owned(), text("body").to_owned())
-            })
-            .collect(),
-    )
+    match SqsEvent::deserialize(event) {
+        Ok(sqs) => Some(
+            sqs.records
+                .into_iter()
+                .map(|r| (r.message_id.unwrap_or_default(), r.body.unwrap_or_default()))
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "ignoring an SQS event that does not parse");
+            Some(Vec::new())
+        }
+    }
 }
 
 /// The CloudFormation request in an SQS message body: an SNS notification's `Message`, or the
 /// body itself.
 fn request_of(body: &str) -> Value {
     let value: Value = serde_json::from_str(body).unwrap_or(Value::String(body.to_owned()));
-    match (
-        value.get("Type").and_then(Value::as_str),
-        value.get("Message").and_then(Value::as_str),
-    ) {
-        (Some("Notification"), Some(message)) => {
-            serde_json::from_str(message).unwrap_or(Value::String(message.to_owned()))
-        }
-        _ => value,
+    let carried = (value.get("Type").is_some())
+        .then(|| notification_message(&value))
+        .flatten();
+    match carried {
+        Some(message) => serde_json::from_str(message).unwrap_or(Value::String(message.to_owned())),
+        None => value,
     }
 }
 
@@ -63,8 +69,14 @@ struct Message {
 }
 
 impl<C: Connector> Provider<C> {
-    /// Handles an SQS event; returns `{"batchItemFailures": [...]}` for the event source mapping.
-    pub async fn handle_queue(&self, event: &Value, deadline: Instant, log_stream: &str) -> Value {
+    /// Handles an SQS event; returns the messages whose answer was not delivered, for the event
+    /// source mapping to deliver again.
+    pub async fn handle_queue(
+        &self,
+        event: &Value,
+        deadline: Instant,
+        log_stream: &str,
+    ) -> SqsBatchResponse {
         let started = Instant::now();
         let records = sqs_records(event).unwrap_or_default();
         let guard_at = deadline
@@ -117,12 +129,11 @@ impl<C: Connector> Provider<C> {
             ms = started.elapsed().as_millis() as u64,
             "batch handled"
         );
-        json!({
-            "batchItemFailures": undelivered
-                .into_iter()
-                .map(|id| json!({"itemIdentifier": id}))
-                .collect::<Vec<_>>()
-        })
+        let mut response = SqsBatchResponse::default();
+        for id in undelivered {
+            response.add_failure(id);
+        }
+        response
     }
 
     /// Runs the batch use case in two passes and answers each request as soon as its pass ends.
@@ -256,6 +267,7 @@ impl<C: Connector> Provider<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn sqs_bodies_carry_sns_notifications_or_raw_requests() {

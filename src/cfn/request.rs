@@ -84,10 +84,20 @@ fn unwrap_sns(event: Value) -> Result<Value, String> {
     let message = records
         .get(0)
         .and_then(|r| r.get("Sns"))
-        .and_then(|s| s.get("Message"))
-        .and_then(Value::as_str)
+        .and_then(notification_message)
         .ok_or("the event has Records but no Records[0].Sns.Message string")?;
     serde_json::from_str(message).map_err(|e| format!("the SNS message is not JSON: {e}"))
+}
+
+/// The message an SNS notification carries: Lambda's `Records[].Sns`, or an SQS body that SNS
+/// delivered (`"Type": "Notification"`). Read leniently (only `Type` and `Message`), so that a
+/// hostile or truncated notification is answered or dropped by what it carries, not refused whole.
+pub(super) fn notification_message(notification: &Value) -> Option<&str> {
+    let typed = notification.get("Type").and_then(Value::as_str);
+    if !matches!(typed, None | Some("Notification")) {
+        return None;
+    }
+    notification.get("Message").and_then(Value::as_str)
 }
 
 /// Checks the envelope strings first, so their absence is named plainly rather than as a serde error.

@@ -88,6 +88,13 @@ struct Fault {
     after_effect: bool,
 }
 
+/// The next `times` change batches that change a record set at `name` fail with `error`.
+struct NameFault {
+    name: DnsName,
+    times: u32,
+    error: AdapterError,
+}
+
 /// Someone else's UPSERT, applied just before the next change batch to `zone` is looked at.
 struct Edit {
     zone: String,
@@ -104,8 +111,11 @@ struct State {
     stacks: BTreeMap<String, Stack>,
     event_page_size: usize,
     faults: Vec<Fault>,
+    name_faults: Vec<NameFault>,
     edits: Vec<Edit>,
     calls: Vec<Call>,
+    /// Every change batch submitted, as the names it changes, in order.
+    change_batches: Vec<Vec<String>>,
     changes: u32,
     /// See [`Memory::emulate_role_patience`].
     role_patience: bool,
@@ -133,6 +143,22 @@ impl State {
         let error = fault.error.clone();
         if fault.times == 0 {
             self.faults.remove(i);
+        }
+        Err(error)
+    }
+
+    /// Hands out the first injected error for a change batch that changes one of its names.
+    fn name_fault(&mut self, changes: &[Change]) -> Result<(), AdapterError> {
+        let i = self
+            .name_faults
+            .iter()
+            .position(|f| changes.iter().any(|c| c.name == f.name));
+        let Some(i) = i else { return Ok(()) };
+        let fault = &mut self.name_faults[i];
+        fault.times -= 1;
+        let error = fault.error.clone();
+        if fault.times == 0 {
+            self.name_faults.remove(i);
         }
         Err(error)
     }
@@ -367,6 +393,21 @@ impl Memory {
         });
     }
 
+    /// The next `times` change batches that change a record set at `name` fail with `error`,
+    /// changing nothing (a guardrail that refuses that record, an edit of it that keeps coming).
+    pub fn fail_changes_to(&self, name: &str, times: u32, error: AdapterError) {
+        self.state().name_faults.push(NameFault {
+            name: DnsName::from_route53(name),
+            times,
+            error,
+        });
+    }
+
+    /// Every change batch submitted (applied or not), as the names it changes (fqdn), in order.
+    pub fn change_batches(&self) -> Vec<Vec<String>> {
+        self.state().change_batches.clone()
+    }
+
     /// A concurrent edit: this UPSERT lands just before the next change batch to `zone`.
     pub fn edit_before_next_change(
         &self,
@@ -581,7 +622,10 @@ impl ParentZoneStore for Route53In {
         changes: &[Change],
         _comment: &str,
     ) -> Result<SubmittedChange, AdapterError> {
+        let names = changes.iter().map(|c| c.name.fqdn()).collect();
+        self.aws.state().change_batches.push(names);
         let mut s = self.enter(Op::ChangeResourceRecordSets)?;
+        s.name_fault(changes)?;
         let edits: Vec<Edit> = s
             .edits
             .extract_if(.., |e| e.zone == zone.as_str())
