@@ -5,8 +5,7 @@
 //! delivers them again.
 
 use super::request::notification_message;
-use super::response::Answer;
-use super::runner::{Delivery, GUARD_MARGIN, Provider, Summary, fallback_id, summary_of, typed};
+use super::runner::{Delivery, GUARD_MARGIN, Provider, malformed, summary_of, typed};
 use crate::ports::{ASSUME_ROLE_PATIENCE, Connector};
 use crate::usecase::Progress;
 use crate::usecase::pipeline::{self, Item};
@@ -219,16 +218,7 @@ impl<C: Connector> Provider<C> {
             })),
             Err(problem) => {
                 let progress = Progress::new(started);
-                let mut summary = Summary {
-                    kind: "Malformed",
-                    action: "rejected-request".into(),
-                    answer: Answer::failed(
-                        fallback_id(&envelope, &progress),
-                        format!(
-                            "{problem}; this is not a CloudFormation request the provider can act on"
-                        ),
-                    ),
-                };
+                let mut summary = malformed(&envelope, &problem, &progress);
                 let to = Delivery {
                     envelope: &envelope,
                     url: &url,

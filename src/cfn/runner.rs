@@ -71,19 +71,7 @@ impl<C: Connector> Provider<C> {
         let progress = Progress::new(guard_at);
         let calls = Arc::new(AtomicU32::new(0));
         let (mut summary, progress) = match &request {
-            Err(problem) => (
-                Summary {
-                    kind: "Malformed",
-                    action: "rejected-request".into(),
-                    answer: Answer::failed(
-                        fallback_id(&envelope, &progress),
-                        format!(
-                            "{problem}; this is not a CloudFormation request the provider can act on"
-                        ),
-                    ),
-                },
-                progress,
-            ),
+            Err(problem) => (malformed(&envelope, problem, &progress), progress),
             Ok(request) => {
                 self.run(request, progress, calls.clone(), deadline, guard_at)
                     .await
@@ -269,6 +257,18 @@ pub(super) fn summary_of(
                 ),
             ),
         },
+    }
+}
+
+/// The answer to an event that names a ResponseURL but is not a request the provider can act on.
+pub(super) fn malformed(envelope: &Envelope, problem: &str, progress: &Progress) -> Summary {
+    Summary {
+        kind: "Malformed",
+        action: "rejected-request".into(),
+        answer: Answer::failed(
+            fallback_id(envelope, progress),
+            format!("{problem}; this is not a CloudFormation request the provider can act on"),
+        ),
     }
 }
 
