@@ -5,6 +5,7 @@
 
 mod support;
 
+mod batch_rules;
 mod name_properties;
 mod rules;
 mod sdk_mocks;
