@@ -1,7 +1,7 @@
 import { CustomResource, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
-/** Properties of Custom::SubdomainDelegation (the contract, section 3). */
+/** Properties of Custom::SubdomainDelegation (docs/design.md, "Properties"). */
 export interface SubdomainDelegationProps {
   /** The provider's function ARN (or SNS topic ARN) in this stack's region. */
   readonly serviceToken: string;

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 
 /** Where scripts/package leaves the zips (relative to this file's folder). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-/** The contract path: the zip for the build machine's own architecture. */
+/** The default path: the zip for the build machine's own architecture. */
 export const DEFAULT_ZIP = path.join(REPO_ROOT, 'target', 'lambda', 'subdomain-delegation', 'bootstrap.zip');
 
 export interface ProviderCode {
@@ -29,7 +29,7 @@ export interface ProviderCode {
  * Picks the provider's code:
  *  - zip path: env SUBDOMAIN_DELEGATION_ZIP, else context `bootstrapZip`, else
  *    target/lambda-<arch>/subdomain-delegation/bootstrap.zip when an architecture is given,
- *    else the contract path target/lambda/subdomain-delegation/bootstrap.zip (built for this machine);
+ *    else the default path target/lambda/subdomain-delegation/bootstrap.zip (built for this machine);
  *  - architecture: env SUBDOMAIN_DELEGATION_ARCH, else context `architecture` (arm64 | x86_64),
  *    else this machine's.
  * A missing zip does not stop `cdk synth`: a placeholder asset is used, and SubdomainDelegationProvider
