@@ -4,19 +4,17 @@
 //! the calls made and the change batches Route 53 was sent. Milliseconds each, no emulator (the
 //! same rules run end to end against moto in `tests/batch.rs`, feature `e2e`).
 
+use crate::support::answers::{assert_failed, marker, reason, refusal, responder, sqs_event};
 use crate::support::memory::{Memory, Op};
 use crate::support::{
     CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
     role_arn, test_config,
 };
 use serde_json::{Value, json};
-use std::sync::OnceLock;
 use std::time::Duration;
-use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
-use subdomain_delegation::domain::guardrail::ChangeRefusal;
 use subdomain_delegation::ports::AdapterError;
 use tokio::time::Instant;
 
@@ -30,14 +28,6 @@ const CUSTOM: &str = "Custom::SubdomainDelegation";
 const DEFAULT_TTL: i64 = 172_800;
 /// What Route 53 says when a DELETE names values someone changed since they were read.
 const STALE: &str = "ChangeResourceRecordSets: InvalidChangeBatch: [Tried to delete resource record set [name='s1.example.com.', type='NS'] but the values provided do not match the current values]";
-
-/// One responder for all tests: building its HTTP client (TLS roots) takes longer than a test.
-fn responder() -> Responder {
-    static SHARED: OnceLock<Responder> = OnceLock::new();
-    SHARED
-        .get_or_init(|| Responder::new(2, Duration::from_millis(10)))
-        .clone()
-}
 
 /// `example.com` in the DNS account, reader roles in the child and the other account.
 struct Fx {
@@ -74,16 +64,6 @@ async fn fixture(max_changes_per_batch: usize) -> Fx {
 /// The default change budget: Route 53's own limit of 100 Change elements per call.
 async fn default_fixture() -> Fx {
     fixture(subdomain_delegation::config::DEFAULT_MAX_CHANGES_PER_BATCH).await
-}
-
-/// An SQS event of these requests, each body the request itself.
-fn sqs_event(requests: &[Value]) -> Value {
-    let records: Vec<Value> = requests
-        .iter()
-        .enumerate()
-        .map(|(i, r)| json!({"messageId": format!("m{i}"), "body": r.to_string(), "eventSource": "aws:sqs"}))
-        .collect();
-    json!({ "Records": records })
 }
 
 impl Fx {
@@ -218,33 +198,6 @@ impl Fx {
             .map(Vec::len)
             .collect()
     }
-}
-
-fn reason(answer: &Value) -> &str {
-    answer["Reason"].as_str().unwrap_or_default()
-}
-
-/// FAILED, with a Reason in the documented shape that contains `needle`.
-fn assert_failed(answer: &Value, needle: &str) {
-    assert_eq!(answer["Status"], "FAILED", "{answer}");
-    let reason = reason(answer);
-    let kinds = ["Create", "Update", "Delete"];
-    let shaped = kinds.map(|k| format!("{k} failed: "));
-    assert!(shaped.iter().any(|p| reason.starts_with(p)), "{reason}");
-    assert!(reason.contains(needle), "{reason:?} lacks {needle:?}");
-    assert!(
-        reason.ends_with(". Log stream: test-log-stream"),
-        "{reason}"
-    );
-    assert!(answer.get("Data").is_none(), "{answer}");
-}
-
-fn marker(event: &Value) -> String {
-    format!("failed-create:{}", event["RequestId"].as_str().unwrap())
-}
-
-fn refusal(message: &str) -> AdapterError {
-    AdapterError::Refused(ChangeRefusal::from_message(message.to_owned()))
 }
 
 /// Asserts a SUCCESS answer to `create` with the whole `Data` a delegation answers

@@ -2,20 +2,18 @@
 //! CloudFormation runner over the in-memory AWS of `support::memory`, with request verification
 //! on: every test takes a few milliseconds and needs no emulator.
 
+use crate::support::answers::{assert_failed, marker, reason, refusal, responder, sqs_event};
 use crate::support::memory::{Call, Memory, Op};
 use crate::support::{
     CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
     role_arn, test_config,
 };
 use serde_json::{Value, json};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
-use subdomain_delegation::domain::guardrail::ChangeRefusal;
 use subdomain_delegation::ports::AdapterError;
 use tokio::time::Instant;
 
@@ -30,15 +28,6 @@ const POLICY: &str = r#"{"allow":[{"accounts":["222222222222"],"names":["dev.exa
   {"accounts":["*"],"names":["{account}.accounts.example.com","*.{account}.accounts.example.com"]}]}"#;
 const DS_A: &str = "12345 13 2 4B7E3A2C1D0F9E8D7C6B5A49382716050F1E2D3C4B5A69788796A5B4C3D2E1F0";
 const DS_B: &str = "54321 13 2 0F1E2D3C4B5A69788796A5B4C3D2E1F04B7E3A2C1D0F9E8D7C6B5A4938271605";
-
-/// One responder for all tests: building its HTTP client (TLS roots) takes longer than a test.
-/// The receiver closes every connection, so nothing pooled outlives a test's runtime.
-fn responder() -> Responder {
-    static SHARED: OnceLock<Responder> = OnceLock::new();
-    SHARED
-        .get_or_init(|| Responder::new(2, Duration::from_millis(10)))
-        .clone()
-}
 
 fn config(policy: Option<&str>) -> Config {
     Config {
@@ -276,33 +265,6 @@ impl Fx {
     fn changes(&self) -> usize {
         self.aws.count(Op::ChangeResourceRecordSets, DNS)
     }
-}
-
-fn reason(answer: &Value) -> &str {
-    answer["Reason"].as_str().unwrap_or_default()
-}
-
-/// FAILED, with a Reason in the documented shape that contains `needle`.
-fn assert_failed(answer: &Value, needle: &str) {
-    assert_eq!(answer["Status"], "FAILED", "{answer}");
-    let reason = reason(answer);
-    let kinds = ["Create", "Update", "Delete"];
-    let shaped = kinds.map(|k| format!("{k} failed: "));
-    assert!(shaped.iter().any(|p| reason.starts_with(p)), "{reason}");
-    assert!(reason.contains(needle), "{reason:?} lacks {needle:?}");
-    assert!(
-        reason.ends_with(". Log stream: test-log-stream"),
-        "{reason}"
-    );
-    assert!(answer.get("Data").is_none(), "{answer}");
-}
-
-fn marker(event: &Value) -> String {
-    format!("failed-create:{}", event["RequestId"].as_str().unwrap())
-}
-
-fn refusal(message: &str) -> AdapterError {
-    AdapterError::Refused(ChangeRefusal::from_message(message.to_owned()))
 }
 
 // Create.
@@ -1224,16 +1186,6 @@ async fn a_reader_role_that_cannot_be_assumed_fails_without_echoing_the_external
     assert_eq!(answer["PhysicalResourceId"], marker(&event));
     assert_eq!(fx.aws.route53_calls_in(DNS), 0);
     assert_eq!(fx.aws.route53_calls_in(CHILD), 0);
-}
-
-/// An SQS event of these requests, each body the request itself.
-fn sqs_event(requests: &[Value]) -> Value {
-    let records: Vec<Value> = requests
-        .iter()
-        .enumerate()
-        .map(|(i, r)| json!({"messageId": format!("m{i}"), "body": r.to_string(), "eventSource": "aws:sqs"}))
-        .collect();
-    json!({ "Records": records })
 }
 
 impl Fx {

@@ -661,6 +661,7 @@ impl World {
     }
 }
 
+pub mod answers;
 pub mod memory;
 // The packaged binary and the fault proxy (reliability tests).
 pub mod packaged;

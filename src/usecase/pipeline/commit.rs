@@ -9,7 +9,7 @@ use super::answer::{delegated, deleted};
 use super::plan::{Intent, Member, Opened, Step, plan};
 use super::{Item, Report};
 use crate::domain::batch::{BatchLimits, apply, halves, pack, shrink, throttled_budget};
-use crate::domain::model::{Change, SubmittedChange, Zone};
+use crate::domain::model::{Change, LiveRecord, SubmittedChange, Zone};
 use crate::domain::plan::Outcome as Planned;
 use crate::ports::{AdapterError, Connector, ParentZoneStore};
 use crate::usecase::records;
@@ -84,11 +84,7 @@ pub(super) async fn commit<C: Connector>(
 }
 
 /// Plans every member in order against the evolving view; answers those with nothing to write.
-fn plan_round(
-    round: &[Member],
-    items: &mut [Item],
-    view: &mut Vec<crate::domain::model::LiveRecord>,
-) -> Vec<Pending> {
+fn plan_round(round: &[Member], items: &mut [Item], view: &mut Vec<LiveRecord>) -> Vec<Pending> {
     let mut pending = Vec::new();
     for (index, member) in round.iter().enumerate() {
         match plan(member, &items[member.item], view) {
