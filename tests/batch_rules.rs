@@ -15,7 +15,7 @@ use std::time::Duration;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
-use subdomain_delegation::ports::AdapterError;
+use subdomain_delegation::ports::{AdapterError, ErrorKind};
 use tokio::time::Instant;
 
 /// The provider's own account, which holds the parent zone (the DNS account).
@@ -365,8 +365,10 @@ async fn a_refused_change_is_isolated_by_halving_and_fails_alone() {
 #[tokio::test]
 async fn a_throttled_call_makes_the_remaining_calls_smaller() {
     let throttled = || {
-        AdapterError::Throttled(
-            "ChangeResourceRecordSets: Throttling: Rate exceeded (throttled 2 times)".into(),
+        AdapterError::new(
+            ErrorKind::Throttled,
+            "",
+            "ChangeResourceRecordSets: Throttling: Rate exceeded (throttled 2 times)",
         )
     };
     // Throttled once: the call of 30 becomes two of 15.
@@ -471,7 +473,7 @@ async fn stale_requests_are_read_and_planned_again_at_most_three_times() {
     fx.aws.fail_changes_to(
         "s1.example.com",
         u32::MAX,
-        AdapterError::Conflict(STALE.into()),
+        AdapterError::new(ErrorKind::Stale, "", STALE),
     );
     fx.aws.clear_calls();
     let sent = fx.aws.change_batches().len();

@@ -14,7 +14,7 @@ use std::time::Duration;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
-use subdomain_delegation::ports::AdapterError;
+use subdomain_delegation::ports::{AdapterError, ErrorKind};
 use tokio::time::Instant;
 
 /// The provider's own account, which holds the parent zone (the DNS account).
@@ -598,7 +598,7 @@ async fn a_delete_that_keeps_conflicting_fails_after_three_attempts(door: Door) 
         Op::ChangeResourceRecordSets,
         DNS,
         3,
-        AdapterError::Conflict(stale.into()),
+        AdapterError::new(ErrorKind::Stale, "", stale),
     );
     fx.aws.clear_calls();
     let answer = fx.send(fx.driver.delete(&id, &fx.props())).await;
@@ -762,7 +762,11 @@ async fn a_replacing_update_whose_insync_wait_fails_answers_the_new_id(door: Doo
     let fx = fixture(door).await;
     let old_id = fx.create(&fx.props()).await;
     let (test_zone, new_props) = moved(&fx);
-    let lost = AdapterError::Other("waiting for change C000002MEMORY: connection reset".into());
+    let lost = AdapterError::new(
+        ErrorKind::Other,
+        "",
+        "waiting for change C000002MEMORY: connection reset",
+    );
     fx.aws.fail_next(Op::GetChange, DNS, 1, lost);
     let answer = fx
         .send(fx.driver.update(&old_id, &new_props, &fx.props()))
@@ -786,7 +790,11 @@ async fn a_replacing_update_whose_write_times_out_answers_the_new_id(door: Door)
     let fx = fixture(door).await;
     let old_id = fx.create(&fx.props()).await;
     let (test_zone, new_props) = moved(&fx);
-    let timeout = AdapterError::Other("ChangeResourceRecordSets: operation timed out".into());
+    let timeout = AdapterError::new(
+        ErrorKind::Other,
+        "",
+        "ChangeResourceRecordSets: operation timed out",
+    );
     fx.aws
         .fail_next_after_effect(Op::ChangeResourceRecordSets, DNS, 1, timeout);
     let answer = fx
@@ -827,7 +835,11 @@ async fn a_replacing_update_refused_outright_answers_the_old_id(door: Door) {
 
 async fn a_create_that_wrote_then_failed_answers_the_real_id_for_the_rollback(door: Door) {
     let fx = fixture(door).await;
-    let lost = AdapterError::Other("waiting for change C000001MEMORY: connection reset".into());
+    let lost = AdapterError::new(
+        ErrorKind::Other,
+        "",
+        "waiting for change C000001MEMORY: connection reset",
+    );
     fx.aws.fail_next(Op::GetChange, DNS, 1, lost);
     let event = fx.driver.create(&fx.props());
     let answer = fx.send(event.clone()).await;

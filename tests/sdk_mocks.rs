@@ -27,7 +27,9 @@ use subdomain_delegation::domain::model::LiveRecord;
 use subdomain_delegation::domain::name::DnsName;
 use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::domain::properties::ZoneId;
-use subdomain_delegation::ports::{AdapterError, Connector, ParentZoneStore, SessionContext};
+use subdomain_delegation::ports::{
+    AdapterError, Connector, ErrorKind, ParentZoneStore, SessionContext,
+};
 use subdomain_delegation::usecase::records;
 use tokio::time::Instant;
 
@@ -92,8 +94,10 @@ impl Connector for MockConnector {
         _: &SessionContext,
         _: &str,
     ) -> Result<CloudFormation, AdapterError> {
-        Err(AdapterError::Other(
-            "request verification is off in these tests".into(),
+        Err(AdapterError::new(
+            ErrorKind::Other,
+            "",
+            "request verification is off in these tests",
         ))
     }
     async fn own_account(&self, _: &SessionContext) -> Result<String, AdapterError> {

@@ -2,7 +2,7 @@
 
 use super::errors::classify;
 use crate::domain::model::{ResourceState, ResourceStatus, StackEvent, StackStatus};
-use crate::ports::{AdapterError, StackReader};
+use crate::ports::{AdapterError, ErrorKind, StackReader};
 
 /// CloudFormation in the requesting stack's account and region.
 #[derive(Clone, Debug)]
@@ -32,7 +32,11 @@ impl StackReader for CloudFormation {
             .await
             .map_err(|e| classify(&format!("DescribeStackResource {logical_id}"), e))?;
         let detail = out.stack_resource_detail().ok_or_else(|| {
-            AdapterError::Other("DescribeStackResource returned no resource".into())
+            AdapterError::new(
+                ErrorKind::Other,
+                "DescribeStackResource",
+                "returned no resource",
+            )
         })?;
         Ok(ResourceState {
             resource_status: ResourceStatus::parse(
@@ -81,6 +85,8 @@ impl StackReader for CloudFormation {
             .first()
             .and_then(|s| s.stack_status())
             .map(|s| StackStatus::parse(s.as_str()))
-            .ok_or_else(|| AdapterError::NotFound("DescribeStacks returned no stack".into()))
+            .ok_or_else(|| {
+                AdapterError::new(ErrorKind::NotFound, "DescribeStacks", "returned no stack")
+            })
     }
 }

@@ -1,7 +1,7 @@
 //! How AWS errors are classified for the use cases, and how every client retries.
 
 use crate::domain::guardrail::ChangeRefusal;
-use crate::ports::AdapterError;
+use crate::ports::{AdapterError, ErrorKind};
 use aws_config::retry::RetryConfig;
 use aws_sdk_route53::config::retry::{RetryPartition, TokenBucket};
 use aws_sdk_route53::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -19,31 +19,33 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    let code = err.code().unwrap_or("").to_owned();
     let message = match (err.code(), err.message()) {
-        (Some(code), Some(msg)) => format!("{what}: {code}: {msg}"),
-        _ => format!("{what}: {}", DisplayErrorContext(&err)),
+        (Some(code), Some(msg)) => format!("{code}: {msg}"),
+        _ => DisplayErrorContext(&err).to_string(),
     };
-    match code.as_str() {
-        "NoSuchHostedZone" | "NoSuchChange" | "HostedZoneNotFound" => {
-            AdapterError::NotFound(message)
-        }
+    let timed_out = match &err {
+        SdkError::TimeoutError(_) => true,
+        SdkError::DispatchFailure(failure) => failure.is_timeout(),
+        _ => false,
+    };
+    let kind = match err.code().unwrap_or("") {
+        _ if timed_out => ErrorKind::Timeout,
+        "NoSuchHostedZone" | "NoSuchChange" | "HostedZoneNotFound" => ErrorKind::NotFound,
         "AccessDenied"
         | "AccessDeniedException"
         | "InvalidClientTokenId"
         | "ExpiredToken"
         | "UnrecognizedClientException"
         | "SignatureDoesNotMatch"
-        | "IncompleteSignature" => AdapterError::AccessDenied(message),
-        "Throttling" | "ThrottlingException" | "PriorRequestNotComplete" => {
-            AdapterError::Throttled(message)
-        }
-        "InvalidChangeBatch" if is_stale_batch(&message) => AdapterError::Conflict(message),
+        | "IncompleteSignature" => ErrorKind::AccessDenied,
+        "Throttling" | "ThrottlingException" | "PriorRequestNotComplete" => ErrorKind::Throttled,
+        "InvalidChangeBatch" if is_stale_batch(&message) => ErrorKind::Stale,
         "InvalidChangeBatch" | "InvalidInput" => {
-            AdapterError::Refused(ChangeRefusal::from_message(message))
+            ErrorKind::Refused(ChangeRefusal::from_message(format!("{what}: {message}")))
         }
-        _ => AdapterError::Other(message),
-    }
+        _ => ErrorKind::Other,
+    };
+    AdapterError::new(kind, what, message)
 }
 
 /// Route 53's words for a DELETE (or CREATE) that no longer matches the live records: the record
@@ -92,4 +94,19 @@ pub(super) fn route53_retry_partition() -> RetryPartition {
                 .build()
         })
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_route53::operation::get_hosted_zone::GetHostedZoneError;
+
+    #[test]
+    fn a_call_that_timed_out_is_a_timeout_with_its_call_named() {
+        let err: SdkError<GetHostedZoneError, ()> = SdkError::timeout_error("no answer in 3.1 s");
+        let e = classify("GetHostedZone Z1", err);
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert_eq!(e.call, "GetHostedZone Z1");
+        assert!(e.to_string().starts_with("GetHostedZone Z1: "), "{e}");
+    }
 }

@@ -16,7 +16,7 @@ pub use route53::Route53;
 
 use crate::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND;
 use crate::domain::properties::RoleSpec;
-use crate::ports::{AdapterError, Connector, SessionContext};
+use crate::ports::{AdapterError, Connector, ErrorKind, SessionContext};
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
@@ -137,7 +137,9 @@ impl Connector for SdkConnector {
             .map_err(|e| classify("GetCallerIdentity (the provider's own account)", e))?;
         let account = out
             .account()
-            .ok_or_else(|| AdapterError::Other("GetCallerIdentity returned no account".into()))?
+            .ok_or_else(|| {
+                AdapterError::new(ErrorKind::Other, "GetCallerIdentity", "returned no account")
+            })?
             .to_owned();
         Ok(self.own_account.get_or_init(|| account).clone())
     }

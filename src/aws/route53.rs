@@ -10,7 +10,7 @@ use crate::domain::model::{
 };
 use crate::domain::name::DnsName;
 use crate::domain::properties::ZoneId;
-use crate::ports::{AdapterError, ChildZoneReader, ParentZoneStore};
+use crate::ports::{AdapterError, ChildZoneReader, ErrorKind, ParentZoneStore};
 use aws_sdk_route53::error::DisplayErrorContext;
 use aws_sdk_route53::types::{
     ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
@@ -94,7 +94,7 @@ impl Route53 {
                 changes.iter().map(to_sdk).collect::<Result<Vec<_>, _>>()?,
             ))
             .build()
-            .map_err(|e| AdapterError::Other(e.to_string()))?;
+            .map_err(|e| AdapterError::new(ErrorKind::Other, "ChangeBatch", e.to_string()))?;
         self.paced().await;
         let mut call = self
             .client
@@ -113,7 +113,11 @@ impl Route53 {
             .await
             .map_err(|e| classify(&format!("ChangeResourceRecordSets in {zone}"), e))?;
         let info = out.change_info().ok_or_else(|| {
-            AdapterError::Other("ChangeResourceRecordSets returned no ChangeInfo".into())
+            AdapterError::new(
+                ErrorKind::Other,
+                "ChangeResourceRecordSets",
+                "returned no ChangeInfo",
+            )
         })?;
         Ok(SubmittedChange {
             id: info.id().trim_start_matches("/change/").to_owned(),
@@ -127,10 +131,11 @@ pub(super) fn zone_from(
     name_servers: Vec<String>,
 ) -> Result<Zone, AdapterError> {
     let id = ZoneId::parse(zone.id()).ok_or_else(|| {
-        AdapterError::Other(format!(
-            "Route 53 returned an unexpected zone ID {:?}",
-            zone.id()
-        ))
+        AdapterError::new(
+            ErrorKind::Other,
+            "",
+            format!("Route 53 returned an unexpected zone ID {:?}", zone.id()),
+        )
     })?;
     Ok(Zone {
         id,
@@ -157,8 +162,9 @@ fn live_record(r: &ResourceRecordSet) -> LiveRecord {
 }
 
 fn to_sdk(change: &Change) -> Result<aws_sdk_route53::types::Change, AdapterError> {
-    let build =
-        |e: aws_smithy_types::error::operation::BuildError| AdapterError::Other(e.to_string());
+    let build = |e: aws_smithy_types::error::operation::BuildError| {
+        AdapterError::new(ErrorKind::Other, "Change", e.to_string())
+    };
     let records = change
         .values
         .iter()
@@ -235,9 +241,13 @@ impl Route53 {
                     e,
                 )
             })?;
-        let zone = out
-            .hosted_zone()
-            .ok_or_else(|| AdapterError::Other(format!("GetHostedZone {id} returned no zone")))?;
+        let zone = out.hosted_zone().ok_or_else(|| {
+            AdapterError::new(
+                ErrorKind::Other,
+                format!("GetHostedZone {id}"),
+                "returned no zone",
+            )
+        })?;
         let name_servers = out
             .delegation_set()
             .map(|d| d.name_servers().to_vec())
@@ -349,10 +359,11 @@ impl ParentZoneStore for Route53 {
         {
             Ok(_) => Ok(true),
             Err(aws_sdk_route53::waiters::resource_record_sets_changed::WaitUntilResourceRecordSetsChangedError::ExceededMaxWait(_)) => Ok(false),
-            Err(e) => Err(AdapterError::Other(format!(
-                "waiting for change {change_id} to be INSYNC: {}",
-                DisplayErrorContext(&e)
-            ))),
+            Err(e) => Err(AdapterError::new(
+                ErrorKind::Other,
+                format!("waiting for change {change_id} to be INSYNC"),
+                DisplayErrorContext(&e).to_string(),
+            )),
         }
     }
 }

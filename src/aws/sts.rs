@@ -3,7 +3,7 @@
 
 use super::errors::classify;
 use crate::domain::properties::RoleSpec;
-use crate::ports::{AdapterError, SessionContext};
+use crate::ports::{AdapterError, ErrorKind, SessionContext};
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
@@ -99,7 +99,11 @@ impl RoleSessions {
             let err = match result {
                 Ok(out) => {
                     let c = out.credentials().ok_or_else(|| {
-                        AdapterError::Other(format!("STS returned no credentials for {}", role.arn))
+                        AdapterError::new(
+                            ErrorKind::Other,
+                            format!("AssumeRole {}", role.arn),
+                            "STS returned no credentials",
+                        )
                     })?;
                     let expiry = SystemTime::try_from(*c.expiration()).ok();
                     return Ok(Credentials::new(
@@ -117,11 +121,15 @@ impl RoleSessions {
                 return Err(classify(&format!("AssumeRole {}", role.arn), err));
             }
             if Instant::now() + pause > session.role_patience_until {
-                return Err(AdapterError::RoleRefused(format!(
-                    "could not assume {which} role {} (AccessDenied, tried for {} s): check that its trust policy allows the provider's role, that the ExternalId matches its sts:ExternalId condition, and that the role exists",
-                    role.arn,
-                    waited.as_secs()
-                )));
+                return Err(AdapterError::new(
+                    ErrorKind::RoleRefused,
+                    "",
+                    format!(
+                        "could not assume {which} role {} (AccessDenied, tried for {} s): check that its trust policy allows the provider's role, that the ExternalId matches its sts:ExternalId condition, and that the role exists",
+                        role.arn,
+                        waited.as_secs()
+                    ),
+                ));
             }
             tracing::warn!(role = %role.arn, waited_ms = waited.as_millis() as u64, "AssumeRole was refused; retrying in case the role is still propagating");
             tokio::time::sleep(pause.mul_f64(0.5 + fastrand::f64())).await;

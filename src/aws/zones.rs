@@ -6,7 +6,7 @@ use super::route53::{Route53, zone_from};
 use crate::domain::listing::{Cursor, RECORDS_PER_PAGE};
 use crate::domain::model::{LiveRecord, RecordType, Zone};
 use crate::domain::properties::ZoneId;
-use crate::ports::{AdapterError, ZoneLister};
+use crate::ports::{AdapterError, ErrorKind, ZoneLister};
 
 /// ListHostedZones' largest page.
 const ZONES_PER_PAGE: i32 = 100;
@@ -46,10 +46,14 @@ impl ZoneLister for Route53 {
                 _ => return Ok(zones),
             }
         }
-        Err(AdapterError::Other(format!(
-            "ListHostedZones: more than {} zones",
-            MAX_ZONE_PAGES * ZONES_PER_PAGE as usize
-        )))
+        Err(AdapterError::new(
+            ErrorKind::Other,
+            "ListHostedZones",
+            format!(
+                "more than {} zones",
+                MAX_ZONE_PAGES * ZONES_PER_PAGE as usize
+            ),
+        ))
     }
 
     async fn delegation_records(&self, zone: &ZoneId) -> Result<Vec<LiveRecord>, AdapterError> {
@@ -68,9 +72,13 @@ impl ZoneLister for Route53 {
                 None => return Ok(records),
             }
         }
-        Err(AdapterError::Other(format!(
-            "ListResourceRecordSets {zone}: more than {} record sets; the audit does not judge a partial read",
-            MAX_AUDIT_PAGES * RECORDS_PER_PAGE
-        )))
+        Err(AdapterError::new(
+            ErrorKind::Other,
+            format!("ListResourceRecordSets {zone}"),
+            format!(
+                "more than {} record sets; the audit does not judge a partial read",
+                MAX_AUDIT_PAGES * RECORDS_PER_PAGE
+            ),
+        ))
     }
 }

@@ -13,7 +13,7 @@ use crate::domain::removal::{self, Keep};
 use crate::domain::verdict::{
     Delegation, Evidence, Judgement, ServerProbe, Service, Verdict, delegations, judge, service,
 };
-use crate::ports::{AdapterError, DnsProber, ParentZoneStore, ZoneLister};
+use crate::ports::{AdapterError, DnsProber, ErrorKind, ParentZoneStore, ZoneLister};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use std::time::Duration;
@@ -156,17 +156,22 @@ async fn resolve_zones<P: ParentZoneStore + ZoneLister>(
             ParentZoneRef::Name(name) => (
                 name.to_string(),
                 parent.zones_named(name).await.and_then(|all| {
-                    the_public_zone(name, all).map_err(|e| AdapterError::NotFound(e.to_string()))
+                    the_public_zone(name, all)
+                        .map_err(|e| AdapterError::new(ErrorKind::NotFound, "", e.to_string()))
                 }),
             ),
         };
         match found {
             Ok(zone) if zone.private => errors.push(ZoneError {
                 zone: label,
-                error: AdapterError::Other(format!(
-                    "{} ({}) is a private zone; only public zones delegate",
-                    zone.name, zone.id
-                )),
+                error: AdapterError::new(
+                    ErrorKind::Other,
+                    "",
+                    format!(
+                        "{} ({}) is a private zone; only public zones delegate",
+                        zone.name, zone.id
+                    ),
+                ),
             }),
             Ok(zone) if !zones.iter().any(|z: &Zone| z.id == zone.id) => zones.push(zone),
             Ok(_) => {}

@@ -5,7 +5,6 @@
 //! requests against one parent zone. The audit (`audit`) reads every delegation of parent zones
 //! and judges it over DNS.
 
-mod advice;
 pub mod audit;
 pub mod pipeline;
 pub mod records;
@@ -17,7 +16,7 @@ use crate::domain::guardrail::ChangeRefusal;
 use crate::domain::model::RequestKind;
 use crate::domain::plan::{Identity, Refusal};
 use crate::domain::properties::{Properties, PropertyError, ZoneId};
-use crate::ports::{AdapterError, Connector, SessionContext};
+use crate::ports::{AdapterError, Connector, During, ErrorKind, SessionContext};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
@@ -125,7 +124,7 @@ impl Failure {
     /// STS refused a role the request names: the one failure that waiting may cure (IAM
     /// propagation), so a batch tries it again after answering the others.
     pub fn is_role_refusal(&self) -> bool {
-        matches!(self, Failure::Aws(AdapterError::RoleRefused(_)))
+        matches!(self, Failure::Aws(e) if e.is(&ErrorKind::RoleRefused))
     }
 }
 
@@ -260,17 +259,19 @@ pub struct Context<'a, C: Connector> {
 /// A definite refusal of a change batch: Route 53 applied none of it.
 fn changed_nothing(e: &AdapterError) -> bool {
     matches!(
-        e,
-        AdapterError::AccessDenied(_) | AdapterError::Refused(_) | AdapterError::Conflict(_)
+        e.kind,
+        ErrorKind::AccessDenied | ErrorKind::Refused(_) | ErrorKind::Stale
     )
 }
 
 /// A failed change batch as the Reason states it: a refusal names its guardrail and what to do,
 /// a permission problem the permission.
 fn change_failure(e: AdapterError, parent_zone: &ZoneId) -> Failure {
-    match e {
-        AdapterError::Refused(refusal) => Failure::ChangeRefused(refusal),
-        other => Failure::Aws(advice::explain_change(other, parent_zone)),
+    match e.kind {
+        ErrorKind::Refused(refusal) => Failure::ChangeRefused(refusal),
+        _ => Failure::Aws(e.during(During::Change {
+            parent_zone: parent_zone.clone(),
+        })),
     }
 }
 

@@ -5,7 +5,7 @@ use crate::domain::listing::{RECORDS_PER_PAGE, Scan};
 use crate::domain::model::LiveRecord;
 use crate::domain::name::DnsName;
 use crate::domain::properties::ZoneId;
-use crate::ports::{AdapterError, ParentZoneStore};
+use crate::ports::{AdapterError, ErrorKind, ParentZoneStore};
 use std::collections::HashSet;
 
 /// Pages read in a row for one name before giving up (30,000 record sets): a plan is never
@@ -26,10 +26,14 @@ pub async fn at_and_below<P: ParentZoneStore>(
     while let Some(from) = cursor {
         if scan.run_pages() >= MAX_RUN_PAGES {
             let name = scan.reading().map_or(from.name.clone(), DnsName::to_string);
-            return Err(AdapterError::Other(format!(
-                "ListResourceRecordSets {zone}: more than {} record sets in a row at, below or beside {name} (names that begin with its first label); the provider does not plan on a partial read. Move records out from below {name}",
-                MAX_RUN_PAGES as usize * RECORDS_PER_PAGE,
-            )));
+            return Err(AdapterError::new(
+                ErrorKind::Other,
+                format!("ListResourceRecordSets {zone}"),
+                format!(
+                    "more than {} record sets in a row at, below or beside {name} (names that begin with its first label); the provider does not plan on a partial read. Move records out from below {name}",
+                    MAX_RUN_PAGES as usize * RECORDS_PER_PAGE,
+                ),
+            ));
         }
         let page = parent.records_page(zone, &from).await?;
         for record in page.records {

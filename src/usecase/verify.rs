@@ -8,7 +8,7 @@ use crate::domain::authority::{
 };
 use crate::domain::name::DnsName;
 use crate::domain::properties::Properties;
-use crate::ports::{AdapterError, Connector, StackReader};
+use crate::ports::{AdapterError, Connector, ErrorKind, StackReader};
 
 /// How many pages of a stack's events (100 each) a cleanup Delete reads for its replaced ID.
 const MAX_EVENT_PAGES: u32 = 20;
@@ -90,10 +90,10 @@ async fn stack_verdict<C: Connector>(
             "could not confirm with CloudFormation in account {} ({}) that stack {} is running this request: {e}. A stack in another account is read through ChildRoleArn, which needs cloudformation:DescribeStackResource, cloudformation:DescribeStacks and cloudformation:DescribeStackEvents on the stack",
             stack.account, stack.region, stack.name
         );
-        match e {
+        match e.kind {
             // Kept apart: a batch tries such a request again after the others (usecase::pipeline).
-            AdapterError::RoleRefused(_) => {
-                AdapterError::RoleRefused(format!("request verification failed: {why}")).into()
+            ErrorKind::RoleRefused => {
+                AdapterError::new(ErrorKind::RoleRefused, "request verification failed", why).into()
             }
             _ => Denial::Unverified(why).into(),
         }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::domain::guardrail::ChangeRefusal;
-use subdomain_delegation::ports::AdapterError;
+use subdomain_delegation::ports::{AdapterError, ErrorKind};
 
 /// One responder for all tests: building its HTTP client (TLS roots) takes longer than a test.
 /// The receiver closes every connection, so nothing pooled outlives a test's runtime.
@@ -51,5 +51,9 @@ pub fn marker(event: &Value) -> String {
 }
 
 pub fn refusal(message: &str) -> AdapterError {
-    AdapterError::Refused(ChangeRefusal::from_message(message.to_owned()))
+    AdapterError::new(
+        ErrorKind::Refused(ChangeRefusal::from_message(message.to_owned())),
+        "",
+        message,
+    )
 }

@@ -20,7 +20,8 @@ use subdomain_delegation::domain::model::{
 use subdomain_delegation::domain::name::{DnsName, same_values};
 use subdomain_delegation::domain::properties::{RoleSpec, ZoneId};
 use subdomain_delegation::ports::{
-    AdapterError, ChildZoneReader, Connector, ParentZoneStore, SessionContext, StackReader,
+    AdapterError, ChildZoneReader, Connector, ErrorKind, ParentZoneStore, SessionContext,
+    StackReader,
 };
 
 /// The AWS operations the fake answers, as the call log names them.
@@ -167,12 +168,18 @@ impl State {
     fn zone(&mut self, account: &str, id: &str) -> Result<&mut HostedZone, AdapterError> {
         match self.zones.get_mut(id) {
             Some(z) if z.account == account => Ok(z),
-            Some(_) => Err(AdapterError::AccessDenied(format!(
-                "{id}: AccessDenied: User in account {account} is not authorized to access this resource"
-            ))),
-            None => Err(AdapterError::NotFound(format!(
-                "{id}: NoSuchHostedZone: No hosted zone found with ID: {id}"
-            ))),
+            Some(_) => Err(AdapterError::new(
+                ErrorKind::AccessDenied,
+                "",
+                format!(
+                    "{id}: AccessDenied: User in account {account} is not authorized to access this resource"
+                ),
+            )),
+            None => Err(AdapterError::new(
+                ErrorKind::NotFound,
+                "",
+                format!("{id}: NoSuchHostedZone: No hosted zone found with ID: {id}"),
+            )),
         }
     }
 
@@ -457,10 +464,14 @@ impl Memory {
             Some(demanded) if demanded.is_none() || demanded == &role.external_id => {
                 Ok(role.account.clone())
             }
-            _ => Err(AdapterError::RoleRefused(format!(
-                "could not assume role {}: AccessDenied: not authorized to perform sts:AssumeRole",
-                role.arn
-            ))),
+            _ => Err(AdapterError::new(
+                ErrorKind::RoleRefused,
+                "",
+                format!(
+                    "could not assume role {}: AccessDenied: not authorized to perform sts:AssumeRole",
+                    role.arn
+                ),
+            )),
         }
     }
 
@@ -478,7 +489,7 @@ impl Memory {
                 .saturating_duration_since(tokio::time::Instant::now());
             let patient = self.state().role_patience;
             match result {
-                Err(AdapterError::RoleRefused(_)) if patient && !left.is_zero() => {
+                Err(e) if e.is(&ErrorKind::RoleRefused) && patient && !left.is_zero() => {
                     tokio::time::sleep(left.min(ROLE_RETRY_PAUSE)).await;
                 }
                 other => return other,
@@ -638,11 +649,15 @@ impl ParentZoneStore for Route53In {
         for change in changes {
             let key = (change.name.clone(), change.kind.as_str().to_owned());
             let refuse = |why: &str| {
-                AdapterError::Conflict(format!(
-                    "ChangeResourceRecordSets in {zone}: InvalidChangeBatch: [Tried to delete resource record set [name='{}', type='{}'] but {why}]",
-                    change.name.fqdn(),
-                    change.kind
-                ))
+                AdapterError::new(
+                    ErrorKind::Stale,
+                    "",
+                    format!(
+                        "ChangeResourceRecordSets in {zone}: InvalidChangeBatch: [Tried to delete resource record set [name='{}', type='{}'] but {why}]",
+                        change.name.fqdn(),
+                        change.kind
+                    ),
+                )
             };
             match change.action {
                 Action::Upsert => {
@@ -697,9 +712,11 @@ impl CloudFormationIn {
             Some(st) if st.account == self.account && st.region == self.region => {
                 f(st, s.event_page_size)
             }
-            _ => Err(AdapterError::Other(format!(
-                "{op:?}: ValidationError: Stack with id {stack_id} does not exist"
-            ))),
+            _ => Err(AdapterError::new(
+                ErrorKind::Other,
+                "",
+                format!("{op:?}: ValidationError: Stack with id {stack_id} does not exist"),
+            )),
         }
     }
 }
@@ -712,7 +729,7 @@ impl StackReader for CloudFormationIn {
     ) -> Result<ResourceState, AdapterError> {
         self.read(Op::DescribeStackResource, stack_id, |st, _| {
             st.resources.get(logical_id).cloned().ok_or_else(|| {
-                AdapterError::Other(format!(
+                AdapterError::new(ErrorKind::Other, "", format!(
                     "DescribeStackResource {logical_id}: ValidationError: Resource {logical_id} does not exist for stack {stack_id}"
                 ))
             })

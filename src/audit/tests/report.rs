@@ -5,7 +5,7 @@ use crate::domain::name::DnsName;
 use crate::domain::probe::{Answer, Rcode};
 use crate::domain::properties::ZoneId;
 use crate::domain::verdict::{Delegation, Evidence, Judgement, ServerProbe};
-use crate::ports::AdapterError;
+use crate::ports::{AdapterError, ErrorKind};
 
 fn zone(id: &str, name: &str) -> Zone {
     Zone {
@@ -89,7 +89,7 @@ fn exit_codes_gate_on_findings_and_errors() {
     let mut r = report(&[Verdict::Dangling]);
     r.errors.push(ZoneError {
         zone: "Z0NONE".into(),
-        error: AdapterError::NotFound("NoSuchHostedZone".into()),
+        error: AdapterError::new(ErrorKind::NotFound, "", "NoSuchHostedZone"),
     });
     assert_eq!(exit_code(&r), EXIT_ERRORS);
     let mut r = report(&[Verdict::Ok]);

@@ -11,7 +11,7 @@ use super::{Item, Report};
 use crate::domain::batch::{BatchLimits, apply, halves, pack, shrink, throttled_budget};
 use crate::domain::model::{Change, LiveRecord, SubmittedChange, Zone};
 use crate::domain::plan::Outcome as Planned;
-use crate::ports::{AdapterError, Connector, ParentZoneStore};
+use crate::ports::{AdapterError, Connector, ErrorKind, ParentZoneStore};
 use crate::usecase::records;
 use crate::usecase::{Context, Failure, Outcome, change_failure, changed_nothing};
 use std::time::Duration;
@@ -163,7 +163,7 @@ impl<C: Connector> Writer<'_, '_, C> {
                         items[member.item].result = Some(result);
                     }
                 }
-                Err(AdapterError::Throttled(why)) if call.len() > 1 => {
+                Err(why) if why.is(&ErrorKind::Throttled) && call.len() > 1 => {
                     let budget = throttled_budget(changes.len());
                     tracing::warn!(%why, changes = changes.len(), budget, "Route 53 kept throttling a change batch: the remaining ones are made smaller");
                     report.throttle_shrinks += 1;
@@ -176,7 +176,7 @@ impl<C: Connector> Writer<'_, '_, C> {
                     queue.push(b);
                     queue.push(a);
                 }
-                Err(e @ AdapterError::Conflict(_)) if call.len() == 1 => {
+                Err(e) if e.is(&ErrorKind::Stale) && call.len() == 1 => {
                     stale.push((pending[call[0]].member, e));
                 }
                 Err(e) => {
@@ -204,8 +204,10 @@ impl<C: Connector> Writer<'_, '_, C> {
         let packed = pack(&requests, &limits);
         for i in packed.too_large {
             items[round[pending[i].member].item].result =
-                Some(Err(Failure::Aws(AdapterError::Other(
-                    "the request's changes exceed Route 53's limits for one change batch".into(),
+                Some(Err(Failure::Aws(AdapterError::new(
+                    ErrorKind::Other,
+                    "",
+                    "the request's changes exceed Route 53's limits for one change batch",
                 ))));
         }
         packed.calls

@@ -15,8 +15,7 @@ use crate::domain::plan::{
     plan_upsert, the_public_zone,
 };
 use crate::domain::properties::{DnssecMode, ParentZoneRef, Properties};
-use crate::ports::{AdapterError, ChildZoneReader, Connector, ParentZoneStore};
-use crate::usecase::advice::{explain_dnssec_read, explain_read};
+use crate::ports::{AdapterError, ChildZoneReader, Connector, During, ErrorKind, ParentZoneStore};
 use crate::usecase::records;
 use crate::usecase::{Action, Context, Failure, Outcome};
 use futures_util::stream::{self, StreamExt};
@@ -132,13 +131,13 @@ fn unreadable<R>(
     prepared: &Prepared<R>,
 ) -> Result<Outcome, Failure> {
     match (prepared, failure) {
-        (Prepared::Delete { .. }, Failure::Aws(AdapterError::NotFound(why))) => {
+        (Prepared::Delete { .. }, Failure::Aws(why)) if why.is(&ErrorKind::NotFound) => {
             tracing::info!(%why, "the parent zone no longer exists: nothing to delete");
             Ok(Outcome::of_delete(&item.request, Action::ParentZoneGone))
         }
-        (Prepared::Upsert { .. }, Failure::Aws(e)) => {
-            Err(Failure::Aws(explain_read(e.clone(), item.props())))
-        }
+        (Prepared::Upsert { .. }, Failure::Aws(e)) => Err(Failure::Aws(
+            e.clone().during(During::read_zones(item.props())),
+        )),
         _ => Err(failure.clone()),
     }
 }
@@ -283,7 +282,7 @@ async fn read_dnssec<R: ChildZoneReader>(
         .dnssec(&props.child_zone_id)
         .await
         .map(Some)
-        .map_err(explain_dnssec_read)
+        .map_err(|e| e.during(During::ReadDnssec))
 }
 
 /// The child zone's name servers when it can still be read; `None` otherwise (deleted zone, role

@@ -5,8 +5,7 @@
 
 use crate::domain::model::{RequestKind, Zone};
 use crate::domain::plan::Identity;
-use crate::ports::{ChildZoneReader, Connector};
-use crate::usecase::advice::explain_read;
+use crate::ports::{ChildZoneReader, Connector, During};
 use crate::usecase::verify;
 use crate::usecase::{Action, Context, DelegationRequest, Failure, Outcome};
 
@@ -48,7 +47,7 @@ async fn prepare_upsert<C: Connector>(
     let child = reader
         .hosted_zone(&props.child_zone_id)
         .await
-        .map_err(|e| explain_read(e, props))?;
+        .map_err(|e| e.during(During::read_zones(props)))?;
     requester.may_delegate(cx, &child.name)?;
     Ok(Prepared::Upsert { reader, child })
 }

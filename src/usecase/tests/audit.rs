@@ -42,7 +42,11 @@ impl ParentZoneStore for Parent {
         if id == &zone().id {
             Ok(zone())
         } else {
-            Err(AdapterError::NotFound(format!("NoSuchHostedZone {id}")))
+            Err(AdapterError::new(
+                ErrorKind::NotFound,
+                "",
+                format!("NoSuchHostedZone {id}"),
+            ))
         }
     }
     async fn zones_named(&self, name: &DnsName) -> Result<Vec<Zone>, AdapterError> {

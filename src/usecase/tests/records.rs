@@ -2,6 +2,7 @@
 use super::*;
 use crate::domain::listing::{Cursor, RecordPage, page_of};
 use crate::domain::model::{Change, RecordType, SubmittedChange, Zone};
+use crate::ports::ErrorKind;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -38,7 +39,11 @@ impl Paged {
 }
 
 fn unused<T>() -> Result<T, AdapterError> {
-    Err(AdapterError::Other("a read makes no other call".into()))
+    Err(AdapterError::new(
+        ErrorKind::Other,
+        "",
+        "a read makes no other call",
+    ))
 }
 
 impl ParentZoneStore for Paged {

@@ -1,7 +1,6 @@
 //! What the handler and the audit need from AWS and DNS, as small traits: the adapters implement
 //! them, tests inject mocks.
 
-use crate::domain::guardrail::ChangeRefusal;
 use crate::domain::listing::{Cursor, RecordPage};
 use crate::domain::model::{
     Change, DnssecState, LiveRecord, ResourceState, StackEvent, StackStatus, SubmittedChange, Zone,
@@ -15,35 +14,8 @@ use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// An AWS call that failed, classified by what the caller can do about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AdapterError {
-    /// The zone (or change) does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// Credentials or permissions: the role, its trust policy or its IAM policy.
-    #[error("{0}")]
-    AccessDenied(String),
-    /// Route 53 refused the change batch as written (a Change Guardrail, an invalid batch):
-    /// definite, so never retried unchanged.
-    #[error("{0}")]
-    Refused(ChangeRefusal),
-    /// The batch no longer matches the live records: a DELETE of values someone changed since we
-    /// read them. Reading again and re-planning may succeed.
-    #[error("{0}")]
-    Conflict(String),
-    /// Route 53 kept throttling the call for as many tries as the caller allowed (only a call
-    /// made with [`ParentZoneStore::change_unless_throttled`]; others wait until the deadline).
-    #[error("{0}")]
-    Throttled(String),
-    /// STS refused to let the provider assume a role (`AccessDenied`) until the session's
-    /// patience ran out: its trust policy, its ExternalId, or a role that does not exist (yet).
-    #[error("{0}")]
-    RoleRefused(String),
-    /// Anything else, after the SDK's own retries.
-    #[error("{0}")]
-    Other(String),
-}
+mod error;
+pub use error::{AdapterError, During, ErrorKind};
 
 /// Reads the child zone, in the child account.
 #[allow(async_fn_in_trait)]
@@ -66,7 +38,7 @@ pub trait ParentZoneStore {
         changes: &[Change],
         comment: &str,
     ) -> Result<SubmittedChange, AdapterError>;
-    /// `change`, but answering [`AdapterError::Throttled`] once Route 53 has throttled it
+    /// `change`, but answering [`ErrorKind::Throttled`] once Route 53 has throttled it
     /// `tries` times: a batch splits a call that the change-throughput limit keeps refusing (a
     /// call larger than the bucket would wait until the deadline), where one request just waits.
     async fn change_unless_throttled(
