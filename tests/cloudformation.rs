@@ -299,37 +299,6 @@ async fn stack_deleted_while_the_child_zone_is_already_gone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_record_someone_else_took_over_is_left_on_delete() {
-    let c = cfn().await;
-    let d = c.driver_for(CHILD_ACCOUNT, "dev-dns", "Delegation");
-    let props = c.w.props();
-    let id = c.ok(&d.create(&props)).await.physical_id().to_owned();
-    change_record(
-        &c.w.parent,
-        &c.w.parent_zone,
-        ChangeAction::Upsert,
-        "dev.example.com",
-        "NS",
-        3600,
-        &["ns1.new-owner.example.net"],
-    )
-    .await;
-    let theirs: Rec = (
-        "dev.example.com.".into(),
-        "NS".into(),
-        3600,
-        vec!["ns1.new-owner.example.net".into()],
-    );
-    let run = c.ok(&d.delete(&id, &props)).await;
-    assert_eq!(run.summaries()[0]["action"], "left-foreign-record");
-    c.expect(
-        "delete of a taken-over record",
-        std::slice::from_ref(&theirs),
-    )
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_with_an_id_cloudformation_made_up_after_a_cancelled_create() {
     let c = cfn().await;
     // Another stack owns dev.example.com: the made-up ID must not lead anywhere near it.

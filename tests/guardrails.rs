@@ -2,8 +2,8 @@
 //! proxy's Route 53 Change Guardrail refusals (docs/design.md, "Lifecycle", Change Guardrails).
 //! A refusal is definite: exactly one ChangeResourceRecordSets call, one FAILED answer whose Reason
 //! names the guardrail, says what to do and quotes Route 53, the parent zone unchanged, and the
-//! PhysicalResourceId the lifecycle rules give. A concurrent edit on Delete is not a guardrail: it
-//! is read again and retried. Every answer body is checked against CloudFormation's response
+//! PhysicalResourceId the lifecycle rules give. (A concurrent edit on Delete is not a guardrail:
+//! tests/rules.rs and tests/sdk_mocks.rs show it read again and retried.) Every answer body is checked against CloudFormation's response
 //! object (a strict schema written out below) and the project's "only fields with values" rule.
 //!
 //! Request verification stays off here, as in tests/reliability.rs (tests/forgery.rs has it on).
@@ -12,9 +12,6 @@ use crate::support::rig::{Outcome, Rig};
 use crate::support::*;
 use serde_json::{Map, Value, json};
 use std::ops::Deref;
-
-/// Route 53's own words for a DELETE whose values changed meanwhile (a concurrent edit).
-const CONCURRENT_EDIT: &str = "[Tried to delete resource record set [name='dev.example.com.', type='NS'] but the values provided do not match the current values]";
 
 /// CloudFormation's limit on the response object.
 const MAX_BODY: usize = 4096;
@@ -514,79 +511,6 @@ async fn a_delete_blocked_by_an_active_delegation_succeeds_once_route53_allows_i
     assert_eq!(out.change_calls().len(), 1);
     assert!(rig.w.delegations().await.is_empty());
     assert_eq!(out.run.summaries()[0]["action"], "deleted");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_concurrent_edit_on_delete_is_read_again_and_retried() {
-    let rig = Guarded::new().await;
-    let props = rig.w.props();
-    let id = rig.create(&props).await;
-    rig.proxy.reset().await;
-    rig.proxy
-        .rules(json!([{
-            "service": "route53",
-            "fault": "invalid_change_batch",
-            "change_action": "DELETE",
-            "record_name": "dev.example.com",
-            "message": CONCURRENT_EDIT,
-            "count": 1,
-        }]))
-        .await;
-    let out = rig.invoke(&rig.driver.delete(&id, &props)).await;
-    assert_eq!(out.run.status(), "SUCCESS", "{}", out.run.logs);
-    assert_eq!(out.run.physical_id(), id);
-    let changes = out.change_calls();
-    assert_eq!(changes.len(), 2, "{changes:?}");
-    assert_eq!(changes[0]["fault"], "invalid_change_batch");
-    assert_eq!(changes[1]["fault"], Value::Null);
-    assert_eq!(changes[1]["status"], 200);
-    // The record was read again between the two attempts.
-    let reads_between = out
-        .calls
-        .iter()
-        .skip_while(|c| c["operation"] != "ChangeResourceRecordSets")
-        .skip(1)
-        .take_while(|c| c["operation"] != "ChangeResourceRecordSets")
-        .filter(|c| c["operation"] == "ListResourceRecordSets")
-        .count();
-    assert!(reads_between >= 1, "{:?}", out.calls);
-    assert!(
-        out.run
-            .logs
-            .contains("the records changed while writing them"),
-        "{}",
-        out.run.logs
-    );
-    assert!(rig.w.delegations().await.is_empty());
-
-    // An edit that keeps racing the Delete: retried a bounded number of times, then FAILED with
-    // Route 53's words, the record left as it is.
-    let id = rig.create(&props).await;
-    let before = rig.w.parent_records().await;
-    rig.proxy.reset().await;
-    rig.proxy
-        .rules(json!([{
-            "fault": "invalid_change_batch",
-            "change_action": "DELETE",
-            "message": CONCURRENT_EDIT,
-        }]))
-        .await;
-    let out = rig.invoke(&rig.driver.delete(&id, &props)).await;
-    assert_eq!(out.run.status(), "FAILED", "{}", out.run.logs);
-    assert_eq!(out.run.physical_id(), id);
-    let attempts = out.change_calls().len();
-    assert!(
-        (2..=4).contains(&attempts),
-        "read again and retried, at most 3 times: {attempts} attempts"
-    );
-    assert!(
-        out.run
-            .reason()
-            .contains("values provided do not match the current values"),
-        "{}",
-        out.run.reason()
-    );
-    assert_eq!(rig.w.parent_records().await, before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

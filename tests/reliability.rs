@@ -12,12 +12,14 @@ use tokio::time::Instant;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_and_prior_request_not_complete_are_ridden_out() {
+    // One fault of each kind per call: the production backoff (5 s base, equal jitter) makes each
+    // retry take seconds, and the schedule's arithmetic is unit-tested (aws::pace).
     let rig = Rig::new().await;
     rig.proxy
         .rules(json!([
-            {"service": "route53", "operation": "ChangeResourceRecordSets", "fault": "throttle", "count": 3},
-            {"service": "route53", "operation": "ChangeResourceRecordSets", "fault": "prior_request_not_complete", "count": 2},
-            {"service": "route53", "operation": "GetHostedZone", "fault": "throttle", "count": 2},
+            {"service": "route53", "operation": "ChangeResourceRecordSets", "fault": "throttle", "count": 1},
+            {"service": "route53", "operation": "ChangeResourceRecordSets", "fault": "prior_request_not_complete", "count": 1},
+            {"service": "route53", "operation": "GetHostedZone", "fault": "throttle", "count": 1},
             {"service": "route53", "operation": "ListResourceRecordSets", "fault": "prior_request_not_complete", "count": 1},
         ]))
         .await;
@@ -29,17 +31,14 @@ async fn throttling_and_prior_request_not_complete_are_ridden_out() {
         faults_of(&log, "ChangeResourceRecordSets"),
         vec![
             json!("throttle"),
-            json!("throttle"),
-            json!("throttle"),
-            json!("prior_request_not_complete"),
             json!("prior_request_not_complete"),
             Value::Null
         ]
     );
     let summary = &created.summaries()[0];
     assert!(
-        summary["route53_calls"].as_u64().unwrap() >= 9,
-        "the summary counts retried calls: {summary}"
+        summary["route53_calls"].as_u64().unwrap() >= 5,
+        "the summary counts retried calls (4 refused, then the write): {summary}"
     );
     assert_eq!(
         rig.w.delegations().await,
@@ -50,8 +49,8 @@ async fn throttling_and_prior_request_not_complete_are_ridden_out() {
     rig.proxy.reset().await;
     rig.proxy
         .rules(json!([
-            {"operation": "ChangeResourceRecordSets", "fault": "prior_request_not_complete", "count": 2},
-            {"operation": "ListResourceRecordSets", "fault": "throttle", "count": 2},
+            {"operation": "ChangeResourceRecordSets", "fault": "prior_request_not_complete", "count": 1},
+            {"operation": "ListResourceRecordSets", "fault": "throttle", "count": 1},
         ]))
         .await;
     let deleted = rig

@@ -480,6 +480,23 @@ async fn a_name_not_below_the_parent_by_labels_is_refused(door: Door) {
     assert_eq!(fx.changes(), 0);
 }
 
+async fn a_delegated_name_other_than_the_child_zones_is_refused(door: Door) {
+    let fx = fixture(door).await;
+    let mut props = fx.props();
+    props["DelegatedName"] = json!("test.example.com");
+    let event = fx.driver.create(&props);
+    let answer = fx.send(event.clone()).await;
+    assert_failed(
+        &answer,
+        &format!(
+            "DelegatedName is test.example.com but the child zone {} is dev.example.com; fix ChildHostedZoneId or DelegatedName",
+            fx.child
+        ),
+    );
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.changes(), 0);
+}
+
 async fn private_zones_are_refused_on_either_side(door: Door) {
     let fx = fixture(door).await;
     let private_child = fx.aws.add_private_zone(CHILD, "intra.example.com");
@@ -1422,6 +1439,7 @@ through_every_door!(
     records_the_delegation_would_hide_are_refused_unless_allowed,
     the_parent_apex_is_never_delegated,
     a_name_not_below_the_parent_by_labels_is_refused,
+    a_delegated_name_other_than_the_child_zones_is_refused,
     private_zones_are_refused_on_either_side,
     delete_removes_the_record_with_its_live_ttl,
     a_foreign_record_is_left_in_place_on_delete,

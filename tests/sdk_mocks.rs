@@ -292,32 +292,6 @@ fn seen(action: &str, rtype: &str, ttl: i64, values: &[&str]) -> Seen {
 }
 
 #[tokio::test]
-async fn a_signing_child_gets_ns_and_ds_in_one_batch() {
-    let h = harness(Setup {
-        dnssec: dnssec(
-            "SIGNING",
-            vec![
-                ksk("ksk-a", "ACTIVE", DS_A),
-                ksk("ksk-old", "INACTIVE", DS_B),
-            ],
-        ),
-        live: vec![],
-    })
-    .await;
-    let answer = h.run(h.driver.create(&props(json!({})))).await;
-    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
-    assert_eq!(
-        h.batches(),
-        vec![vec![
-            seen("UPSERT", "NS", 3600, &ns_fqdn()),
-            seen("UPSERT", "DS", 3600, &[DS_A])
-        ]]
-    );
-    assert_eq!(answer["Data"]["DsRecord"], DS_A);
-    assert_eq!(h.dnssec_rule.num_calls(), 1);
-}
-
-#[tokio::test]
 async fn a_key_rollover_publishes_a_ds_for_each_active_key() {
     let h = harness(Setup {
         dnssec: dnssec(
@@ -395,38 +369,6 @@ async fn signing_turned_off_removes_the_ds_on_update() {
             vec![vec![seen("DELETE", "DS", 7200, &[DS_A])]],
             "{status}"
         );
-    }
-}
-
-#[tokio::test]
-async fn required_on_an_unsigned_child_fails_and_writes_nothing() {
-    for (status, keys) in [
-        ("NOT_SIGNING", vec![]),
-        ("SIGNING", vec![ksk("ksk-a", "INACTIVE", DS_A)]),
-        ("ACTION_NEEDED", vec![ksk("ksk-a", "ACTION_NEEDED", DS_A)]),
-    ] {
-        let h = harness(Setup {
-            dnssec: dnssec(status, keys),
-            live: vec![],
-        })
-        .await;
-        let answer = h
-            .run(h.driver.create(&props(json!({"Dnssec": "required"}))))
-            .await;
-        assert_eq!(answer["Status"], "FAILED", "{answer}");
-        let reason = answer["Reason"].as_str().unwrap();
-        assert!(
-            reason.contains("Dnssec is required but the child zone is"),
-            "{reason}"
-        );
-        assert!(reason.contains(status), "{reason}");
-        assert!(
-            answer["PhysicalResourceId"]
-                .as_str()
-                .unwrap()
-                .starts_with("failed-create:")
-        );
-        assert_eq!(h.change_rule.num_calls(), 0);
     }
 }
 
