@@ -1,4 +1,4 @@
-"""Local stand-ins for AWS, shared by scripts/demo.py and bench/bench.py; loopback only.
+"""Local stand-ins for AWS, shared by scripts/demo.py and the benchmarks (bench/harness.py); loopback only.
 
 Moto runs moto_server (multi-account through STS AssumeRole) on a free loopback port. Receiver stands
 in for CloudFormation's pre-signed ResponseURL: it gives each key a presigned-looking URL and records
