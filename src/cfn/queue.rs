@@ -6,7 +6,7 @@
 
 use super::request::notification_message;
 use super::runner::{Delivery, GUARD_MARGIN, Provider, malformed, summary_of, typed};
-use crate::ports::{ASSUME_ROLE_PATIENCE, Connector};
+use crate::ports::Connector;
 use crate::usecase::Progress;
 use crate::usecase::pipeline::{self, Item};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -149,7 +149,7 @@ impl<C: Connector> Provider<C> {
         undelivered: &mut Vec<String>,
     ) -> pipeline::Report {
         let mut report = pipeline::Report::default();
-        for (pass, patience) in [Duration::ZERO, ASSUME_ROLE_PATIENCE]
+        for (pass, patience) in [Duration::ZERO, self.config().assume_role_patience]
             .into_iter()
             .enumerate()
         {

@@ -9,7 +9,7 @@ use super::response::{Answer, body, failed_create_id};
 use crate::config::Config;
 use crate::domain::authority::StackRef;
 use crate::domain::properties::Properties;
-use crate::ports::{ASSUME_ROLE_PATIENCE, Connector, SessionContext};
+use crate::ports::{Connector, SessionContext};
 use crate::text::cut_at_char_boundary;
 use crate::usecase::pipeline::{self, Item};
 use crate::usecase::{DelegationRequest, Failure, Outcome, Progress, session_name};
@@ -203,7 +203,7 @@ impl<C: Connector> Provider<C> {
             session_name: session_name(&request.stack_id, &request.logical_id),
             sts_region: self.config.sts_region(sts_region),
             route53_calls: calls,
-            role_patience_until: Instant::now() + ASSUME_ROLE_PATIENCE,
+            role_patience_until: Instant::now() + self.config.assume_role_patience,
         }
     }
 }

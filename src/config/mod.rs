@@ -15,7 +15,9 @@ use crate::domain::authority::{
     DEFAULT_RESOURCE_TYPE, Policy, PolicyError, is_custom_resource_type,
 };
 use crate::domain::properties::role_arn_account;
+use crate::ports::ASSUME_ROLE_PATIENCE;
 use crate::text::comma_list;
+use std::time::Duration;
 
 /// Route 53's documented default request rate per account since 30 July 2026 (account bucket:
 /// burst 50, refill 10/s; each action's own bucket the same).
@@ -76,6 +78,9 @@ pub struct Config {
     /// `DELEGATION_MAX_CHANGES_PER_BATCH`: the change-throughput budget of one change batch in the
     /// batched mode (at most Route 53's 100 Change elements).
     pub max_changes_per_batch: usize,
+    /// How long a refused AssumeRole is tried again for one request: `ports::ASSUME_ROLE_PATIENCE`
+    /// (not an environment setting; tests shorten it).
+    pub assume_role_patience: Duration,
 }
 
 impl Config {
@@ -113,6 +118,7 @@ impl Config {
         Ok(Config {
             resource_types: resource_types(var("DELEGATION_RESOURCE_TYPES").as_deref())?,
             max_changes_per_batch,
+            assume_role_patience: ASSUME_ROLE_PATIENCE,
             policy,
             skip_request_verification,
             allow_loopback_response_url: flag("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL"),

@@ -154,6 +154,7 @@ pub fn test_config() -> Config {
             subdomain_delegation::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
         max_changes_per_batch: subdomain_delegation::config::DEFAULT_MAX_CHANGES_PER_BATCH,
         resource_types: vec!["Custom::SubdomainDelegation".into()],
+        assume_role_patience: subdomain_delegation::ports::ASSUME_ROLE_PATIENCE,
     }
 }
 
