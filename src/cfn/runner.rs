@@ -8,12 +8,15 @@ use super::responder::{Responder, redact};
 use super::response::{Answer, body, failed_create_id};
 use crate::config::Config;
 use crate::domain::authority::StackRef;
+use crate::domain::model::RequestKind;
 use crate::domain::properties::Properties;
 use crate::ports::{Connector, SessionContext};
 use crate::text::cut_at_char_boundary;
+use crate::usecase::Action;
 use crate::usecase::pipeline::{self, Item};
 use crate::usecase::{DelegationRequest, Failure, Outcome, Progress, session_name};
 use serde_json::Value;
+use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -36,9 +39,39 @@ pub struct Provider<C: Connector> {
 
 /// What the summary line reports of a request.
 pub(super) struct Summary {
-    pub kind: &'static str,
-    pub action: String,
+    /// `None` for an event that is not a request the provider can act on.
+    pub kind: Option<RequestKind>,
+    pub ending: Ending,
     pub answer: Answer,
+}
+
+impl Summary {
+    /// The request type as the Reason and the summary line name it.
+    fn kind_name(&self) -> &'static str {
+        self.kind.map_or("Malformed", RequestKind::as_str)
+    }
+}
+
+/// How a request ended, as the summary line's `action` says it (docs/design.md, "Logs").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ending {
+    Done(Action),
+    Failed,
+    /// The deadline guard answered first.
+    TimedOut,
+    /// Not a request the provider can act on.
+    Rejected,
+}
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ending::Done(action) => action.fmt(f),
+            Ending::Failed => f.write_str("failed"),
+            Ending::TimedOut => f.write_str("timed-out"),
+            Ending::Rejected => f.write_str("rejected-request"),
+        }
+    }
 }
 
 impl<C: Connector> Provider<C> {
@@ -130,10 +163,11 @@ impl<C: Connector> Provider<C> {
         progress: &Progress,
         calls: &AtomicU32,
     ) -> (Vec<u8>, bool) {
+        let kind = summary.kind_name();
         if let Some(reason) = &mut summary.answer.reason {
             *reason = format!(
                 "{} failed: {}. Log stream: {}",
-                summary.kind,
+                kind,
                 reason.trim_end_matches('.'),
                 to.log_stream
             );
@@ -229,7 +263,7 @@ pub(super) fn summary_of(
     progress: &Progress,
     deadline: Instant,
 ) -> Summary {
-    let kind = request.kind.as_str();
+    let kind = Some(request.kind);
     let fallback = || fallback_id(&request.envelope, progress);
     match result {
         Some(Ok(Outcome {
@@ -238,17 +272,17 @@ pub(super) fn summary_of(
             action,
         })) => Summary {
             kind,
-            action: action.as_str().to_owned(),
+            ending: Ending::Done(action),
             answer: Answer::success(physical_id, data),
         },
         Some(Err(failure)) => Summary {
             kind,
-            action: "failed".into(),
+            ending: Ending::Failed,
             answer: Answer::failed(fallback(), failure.to_string()),
         },
         None => Summary {
             kind,
-            action: "timed-out".into(),
+            ending: Ending::TimedOut,
             answer: Answer::failed(
                 fallback(),
                 format!(
@@ -263,8 +297,8 @@ pub(super) fn summary_of(
 /// The answer to an event that names a ResponseURL but is not a request the provider can act on.
 pub(super) fn malformed(envelope: &Envelope, problem: &str, progress: &Progress) -> Summary {
     Summary {
-        kind: "Malformed",
-        action: "rejected-request".into(),
+        kind: None,
+        ending: Ending::Rejected,
         answer: Answer::failed(
             fallback_id(envelope, progress),
             format!("{problem}; this is not a CloudFormation request the provider can act on"),
@@ -295,7 +329,7 @@ fn log_summary(
     let answer = &summary.answer;
     tracing::info!(
         summary = true,
-        request_type = summary.kind,
+        request_type = summary.kind_name(),
         requesting_account = stack.as_ref().map(|s| s.account.as_str()).unwrap_or_default(),
         region = stack.as_ref().map(|s| s.region.as_str()).unwrap_or_default(),
         stack_name = stack.as_ref().map(|s| s.name.as_str()).unwrap_or_default(),
@@ -303,7 +337,7 @@ fn log_summary(
         logical_id = %cut_at_char_boundary(&envelope.logical_resource_id, LOG_FIELD_BYTES),
         name = identity.as_ref().map(|i| i.name.to_string()).unwrap_or_default(),
         parent_zone = identity.as_ref().map(|i| i.parent_zone_id.to_string()).unwrap_or_default(),
-        action = %summary.action,
+        action = %summary.ending,
         route53_calls = calls.load(Ordering::Relaxed),
         ms = started.elapsed().as_millis() as u64,
         status = answer.status.as_str(),

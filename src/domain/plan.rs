@@ -75,7 +75,7 @@ pub enum Mode {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum UpsertOutcome {
     /// Nothing was at the name.
     Created,
     /// The parent already held exactly this delegation (a redelivered request, a hand-made record).
@@ -88,25 +88,13 @@ pub enum Outcome {
     Unchanged,
 }
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Created => "created",
-            Outcome::Adopted => "adopted",
-            Outcome::Replaced => "replaced",
-            Outcome::Updated => "updated",
-            Outcome::Unchanged => "unchanged",
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpsertPlan {
     /// Empty when the parent already holds exactly the desired records (a redelivered request, an
     /// Update that changes no record): a StackSet update of thousands of stacks then costs no
     /// change call, no change-throughput token and no INSYNC wait.
     pub changes: Vec<Change>,
-    pub outcome: Outcome,
+    pub outcome: UpsertOutcome,
 }
 
 /// `ParentHostedZoneName` must name exactly one public zone: choosing among several would be a
@@ -206,12 +194,12 @@ fn check_create(
     (live_ns, live_ds): (Option<&LiveRecord>, Option<&LiveRecord>),
     on_conflict: OnConflict,
     allow_occluded_records: bool,
-) -> Result<Outcome, Refusal> {
+) -> Result<UpsertOutcome, Refusal> {
     let name = &desired.name;
     let mut outcome = if live_ns.is_none() {
-        Outcome::Created
+        UpsertOutcome::Created
     } else {
-        Outcome::Adopted
+        UpsertOutcome::Adopted
     };
     if !allow_occluded_records {
         let hidden: Vec<String> = live
@@ -247,7 +235,7 @@ fn check_create(
                     existing: list_for_message(&conflict.values),
                 });
             }
-            OnConflict::Replace => outcome = Outcome::Replaced,
+            OnConflict::Replace => outcome = UpsertOutcome::Replaced,
         }
     }
     Ok(outcome)
@@ -271,7 +259,7 @@ pub fn plan_upsert(
     }
 
     let outcome = match mode {
-        Mode::Converge => Outcome::Updated,
+        Mode::Converge => UpsertOutcome::Updated,
         Mode::Create {
             on_conflict,
             allow_occluded_records,
@@ -318,7 +306,7 @@ pub fn plan_upsert(
     }
     changes.retain(|change| !already_live(change, live));
     let outcome = match outcome {
-        Outcome::Updated if changes.is_empty() => Outcome::Unchanged,
+        UpsertOutcome::Updated if changes.is_empty() => UpsertOutcome::Unchanged,
         other => other,
     };
     Ok(UpsertPlan { changes, outcome })

@@ -145,9 +145,9 @@ pub enum Action {
     DeletedNsAndDs,
 }
 
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
             Action::Created => "created",
             Action::Adopted => "adopted",
             Action::Replaced => "replaced",
@@ -160,13 +160,7 @@ impl Action {
             Action::LeftForeignRecord => "left-foreign-record",
             Action::Deleted => "deleted",
             Action::DeletedNsAndDs => "deleted-ns-and-ds",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        })
     }
 }
 

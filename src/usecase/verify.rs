@@ -3,7 +3,7 @@
 
 use super::{Context, DelegationRequest, Failure};
 use crate::domain::authority::{
-    Denial, EventScan, StackRef, Verdict, check_child_role, check_name, check_parent_role,
+    Denial, EventScan, StackRef, StackVerdict, check_child_role, check_name, check_parent_role,
     check_served_type, scan_events, verify_cleanup, verify_resource, zone_account,
 };
 use crate::domain::name::DnsName;
@@ -66,7 +66,7 @@ pub async fn requester<C: Connector>(
         return Ok(requester);
     }
     check_served_type(&cx.config.resource_types, &request.resource_type)?;
-    if let Verdict::Refused(why) = stack_verdict(cx, request, props, &requester).await? {
+    if let StackVerdict::Refused(why) = stack_verdict(cx, request, props, &requester).await? {
         let stack = &requester.stack;
         return Err(Denial::Unverified(format!(
             "stack {} in account {} does not show this request in progress: {why}",
@@ -83,7 +83,7 @@ async fn stack_verdict<C: Connector>(
     request: &DelegationRequest,
     props: &Properties,
     requester: &Requester,
-) -> Result<Verdict, Failure> {
+) -> Result<StackVerdict, Failure> {
     let stack = &requester.stack;
     let unverified = |e: AdapterError| -> Failure {
         let why = format!(
@@ -119,7 +119,7 @@ async fn stack_verdict<C: Connector>(
         physical,
         &state,
     );
-    if verdict != Verdict::NeedsCleanupEvidence {
+    if verdict != StackVerdict::NeedsCleanupEvidence {
         return Ok(verdict);
     }
     let status = stacks

@@ -19,6 +19,6 @@ pub use denial::Denial;
 pub use policy::{Allottees, Policy, PolicyError, Rule};
 pub use verification::{
     DEFAULT_RESOURCE_TYPE, EventScan, GENERIC_CUSTOM_RESOURCE_TYPE, STACK_RESOURCE_TYPE, StackRef,
-    Verdict, check_served_type, is_custom_resource_type, scan_events, verify_cleanup,
+    StackVerdict, check_served_type, is_custom_resource_type, scan_events, verify_cleanup,
     verify_resource,
 };

@@ -45,8 +45,9 @@ impl StackRef {
     }
 }
 
+/// What the stack's state says of a request (docs/design.md, "Who may ask").
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum StackVerdict {
     Verified,
     /// A Delete of an ID that is not the resource's current one: verified only while the stack
     /// cleans up after a replacement (or after a rolled-back one), and only when the stack's
@@ -90,9 +91,9 @@ pub fn verify_resource(
     logical_id: &str,
     request_physical_id: Option<&str>,
     state: &ResourceState,
-) -> Verdict {
+) -> StackVerdict {
     if !is_custom_resource_type(request_type) || state.resource_type != request_type {
-        return Verdict::Refused(format!(
+        return StackVerdict::Refused(format!(
             "{logical_id} is a resource of type {:?}, not the custom resource type {request_type:?} the request claims",
             state.resource_type
         ));
@@ -102,11 +103,11 @@ pub fn verify_resource(
     let same_id =
         request_physical_id.is_some() && state.physical_id.as_deref() == request_physical_id;
     match claim {
-        RequestKind::Create if status_ok => Verdict::Verified,
-        RequestKind::Update if status_ok && same_id => Verdict::Verified,
-        RequestKind::Delete if status_ok && same_id => Verdict::Verified,
-        RequestKind::Delete if !same_id => Verdict::NeedsCleanupEvidence,
-        _ => Verdict::Refused(format!(
+        RequestKind::Create if status_ok => StackVerdict::Verified,
+        RequestKind::Update if status_ok && same_id => StackVerdict::Verified,
+        RequestKind::Delete if status_ok && same_id => StackVerdict::Verified,
+        RequestKind::Delete if !same_id => StackVerdict::NeedsCleanupEvidence,
+        _ => StackVerdict::Refused(format!(
             "{logical_id} is {}{}, not {expected}{}",
             state.resource_status,
             state
@@ -177,17 +178,21 @@ pub fn scan_events(
     EventScan::ReadOn
 }
 
-pub fn verify_cleanup(logical_id: &str, stack_status: &StackStatus, id_in_events: bool) -> Verdict {
+pub fn verify_cleanup(
+    logical_id: &str,
+    stack_status: &StackStatus,
+    id_in_events: bool,
+) -> StackVerdict {
     if !stack_status.is_cleanup() {
-        Verdict::Refused(format!(
+        StackVerdict::Refused(format!(
             "{logical_id}'s current PhysicalResourceId is another one and the stack is {stack_status}, not cleaning up after a replacement"
         ))
     } else if !id_in_events {
-        Verdict::Refused(format!(
+        StackVerdict::Refused(format!(
             "the events of the stack's current update (since its latest UPDATE_IN_PROGRESS) never show the request's PhysicalResourceId on {logical_id}, so it is not an ID this update replaced"
         ))
     } else {
-        Verdict::Verified
+        StackVerdict::Verified
     }
 }
 

@@ -120,7 +120,7 @@ fn names_are_checked() {
 #[test]
 fn create_on_empty_name_upserts_ns_with_fqdn_values() {
     let plan = plan_upsert(&desired(Some(&[])), &[], CREATE).unwrap();
-    assert_eq!(plan.outcome, Outcome::Created);
+    assert_eq!(plan.outcome, UpsertOutcome::Created);
     assert_eq!(
         plan.changes,
         vec![Change {
@@ -142,7 +142,7 @@ fn same_values_are_adopted_in_any_order_and_case() {
         &["NS-2.awsdns-02.net.", "ns-1.awsdns-01.com."],
     )];
     let plan = plan_upsert(&desired(None), &live, CREATE).unwrap();
-    assert_eq!(plan.outcome, Outcome::Adopted);
+    assert_eq!(plan.outcome, UpsertOutcome::Adopted);
     assert_eq!(plan.changes.len(), 1);
     assert_eq!(plan.changes[0].ttl, 300);
 }
@@ -161,11 +161,11 @@ fn records_already_as_desired_are_not_written_again() {
     ];
     // A redelivered Create adopts its own record and writes nothing.
     let plan = plan_upsert(&desired(Some(&ds)), &live, CREATE).unwrap();
-    assert_eq!(plan.outcome, Outcome::Adopted);
+    assert_eq!(plan.outcome, UpsertOutcome::Adopted);
     assert!(plan.changes.is_empty(), "{:?}", plan.changes);
     // An Update that changes no record is unchanged.
     let plan = plan_upsert(&desired(Some(&ds)), &live, Mode::Converge).unwrap();
-    assert_eq!(plan.outcome, Outcome::Unchanged);
+    assert_eq!(plan.outcome, UpsertOutcome::Unchanged);
     assert!(plan.changes.is_empty());
     // Only what differs is written: a new DS key, with the NS left alone.
     let plan = plan_upsert(
@@ -174,7 +174,7 @@ fn records_already_as_desired_are_not_written_again() {
         Mode::Converge,
     )
     .unwrap();
-    assert_eq!(plan.outcome, Outcome::Updated);
+    assert_eq!(plan.outcome, UpsertOutcome::Updated);
     assert_eq!(plan.changes.len(), 1);
     assert_eq!(plan.changes[0].kind, RecordKind::Ds);
     // A TTL change is a change.
@@ -205,7 +205,7 @@ fn other_ns_values_conflict_unless_replace() {
     );
     assert!(refusal.to_string().contains("set OnConflict to replace"));
     let plan = plan_upsert(&desired(None), &live, CREATE_REPLACE).unwrap();
-    assert_eq!(plan.outcome, Outcome::Replaced);
+    assert_eq!(plan.outcome, UpsertOutcome::Replaced);
     assert_eq!(plan.changes[0].action, Action::Upsert);
 }
 
@@ -216,7 +216,7 @@ fn converge_overwrites_without_conflict_check() {
         record("a.dev.example.com", "A", 300, &["192.0.2.1"]),
     ];
     let plan = plan_upsert(&desired(None), &live, Mode::Converge).unwrap();
-    assert_eq!(plan.outcome, Outcome::Updated);
+    assert_eq!(plan.outcome, UpsertOutcome::Updated);
     assert_eq!(plan.changes.len(), 1);
 }
 
@@ -239,7 +239,7 @@ fn occluded_records_are_refused_and_named() {
     };
     assert_eq!(
         plan_upsert(&desired(None), &live, allow).unwrap().outcome,
-        Outcome::Created
+        UpsertOutcome::Created
     );
 }
 
@@ -307,7 +307,7 @@ fn ds_follows_the_desired_state() {
     // Dnssec=off: a DS at the name is left alone (and the NS needs nothing).
     let plan = plan_upsert(&desired(None), &live, Mode::Converge).unwrap();
     assert!(plan.changes.is_empty());
-    assert_eq!(plan.outcome, Outcome::Unchanged);
+    assert_eq!(plan.outcome, UpsertOutcome::Unchanged);
 
     // Create against a different DS conflicts like NS does.
     let refusal = plan_upsert(&desired(Some(&["999 13 2 FF"])), &live, CREATE).unwrap_err();

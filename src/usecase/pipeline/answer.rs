@@ -3,7 +3,7 @@
 
 use crate::domain::model::{Change, RecordKind, Zone};
 use crate::domain::name::normalize_value;
-use crate::domain::plan::{Desired, Identity, Outcome as Planned};
+use crate::domain::plan::{Desired, Identity, UpsertOutcome};
 use crate::domain::properties::Properties;
 use crate::usecase::{Action, DelegationRequest, Outcome};
 use std::collections::BTreeMap;
@@ -14,14 +14,14 @@ pub(super) fn delegated(
     (child, desired): (&Zone, &Desired),
     props: &Properties,
     change_id: &str,
-    planned: Planned,
+    planned: UpsertOutcome,
 ) -> Outcome {
     let action = match planned {
-        Planned::Created => Action::Created,
-        Planned::Adopted => Action::Adopted,
-        Planned::Replaced => Action::Replaced,
-        Planned::Updated => Action::Updated,
-        Planned::Unchanged => Action::Unchanged,
+        UpsertOutcome::Created => Action::Created,
+        UpsertOutcome::Adopted => Action::Adopted,
+        UpsertOutcome::Replaced => Action::Replaced,
+        UpsertOutcome::Updated => Action::Updated,
+        UpsertOutcome::Unchanged => Action::Unchanged,
     };
     let name_servers: Vec<String> = child
         .name_servers

@@ -10,7 +10,7 @@ use super::plan::{Intent, Member, Opened, Step, plan};
 use super::{Item, Report};
 use crate::domain::batch::{BatchLimits, apply, halves, pack, shrink, throttled_budget};
 use crate::domain::model::{Change, LiveRecord, SubmittedChange, Zone};
-use crate::domain::plan::Outcome as Planned;
+use crate::domain::plan::UpsertOutcome;
 use crate::ports::{AdapterError, Connector, ErrorKind, ParentZoneStore};
 use crate::usecase::records;
 use crate::usecase::{Context, Failure, Outcome, change_failure, changed_nothing};
@@ -28,7 +28,7 @@ struct Pending {
     /// The member's index in the round.
     member: usize,
     changes: Vec<Change>,
-    planned: Option<Planned>,
+    planned: Option<UpsertOutcome>,
 }
 
 /// Plans, writes and waits for the group's members; plans again what came back stale.

@@ -11,7 +11,7 @@ use crate::domain::batch::at_and_below;
 use crate::domain::model::{Change, DnssecState, LiveRecord, RequestKind, Zone};
 use crate::domain::name::DnsName;
 use crate::domain::plan::{
-    DeletePlan, Desired, Identity, Mode, Outcome as Planned, check_names, desired_ds, plan_delete,
+    DeletePlan, Desired, Identity, Mode, UpsertOutcome, check_names, desired_ds, plan_delete,
     plan_upsert, the_public_zone,
 };
 use crate::domain::properties::{DnssecMode, ParentZoneRef, Properties};
@@ -54,7 +54,7 @@ pub(super) enum Step {
     /// Changes to write; a delegation's planned outcome with them (`None` for a Delete).
     Write {
         changes: Vec<Change>,
-        planned: Option<Planned>,
+        planned: Option<UpsertOutcome>,
     },
     /// Nothing to write: the answer.
     Answer(Result<Outcome, Failure>),

@@ -60,10 +60,10 @@ fn resources_in_the_claimed_state_verify_the_request() {
     for (kind, id, status, current, verified) in cases {
         let verdict = verify_resource(kind, T, "D", id, &state(status, current));
         if verified {
-            assert_eq!(verdict, Verdict::Verified, "{kind:?} {status}");
+            assert_eq!(verdict, StackVerdict::Verified, "{kind:?} {status}");
         } else {
             assert!(
-                matches!(verdict, Verdict::Refused(_)),
+                matches!(verdict, StackVerdict::Refused(_)),
                 "{kind:?} {status}: {verdict:?}"
             );
         }
@@ -80,29 +80,29 @@ fn a_replaced_id_is_verified_only_during_cleanup() {
             Some("Z/old"),
             &state("UPDATE_COMPLETE", Some("Z/new"))
         ),
-        Verdict::NeedsCleanupEvidence
+        StackVerdict::NeedsCleanupEvidence
     );
     for cleanup in [
         "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
         "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
     ] {
         let status = StackStatus::parse(cleanup);
-        assert_eq!(verify_cleanup("D", &status, true), Verdict::Verified);
+        assert_eq!(verify_cleanup("D", &status, true), StackVerdict::Verified);
         // A cleanup in progress is not enough: the ID must have been that resource's.
         assert!(matches!(
             verify_cleanup("D", &status, false),
-            Verdict::Refused(_)
+            StackVerdict::Refused(_)
         ));
     }
     assert!(matches!(
         verify_cleanup("D", &StackStatus::parse("UPDATE_COMPLETE"), true),
-        Verdict::Refused(_)
+        StackVerdict::Refused(_)
     ));
 }
 
 #[test]
 fn refusals_say_what_cloudformation_shows() {
-    let Verdict::Refused(why) = verify_resource(
+    let StackVerdict::Refused(why) = verify_resource(
         RequestKind::Create,
         T,
         "Delegation",
@@ -134,7 +134,7 @@ fn only_the_resources_own_custom_type_is_verified() {
         ("Custom::", "Custom::"),
         (T, "Custom::Other"),
     ] {
-        let Verdict::Refused(why) = verify_resource(
+        let StackVerdict::Refused(why) = verify_resource(
             RequestKind::Create,
             request_type,
             "D",
@@ -148,7 +148,7 @@ fn only_the_resources_own_custom_type_is_verified() {
     for rtype in [T, GENERIC_CUSTOM_RESOURCE_TYPE, "Custom::X"] {
         assert_eq!(
             verify_resource(RequestKind::Create, rtype, "D", None, &state(rtype)),
-            Verdict::Verified
+            StackVerdict::Verified
         );
     }
 }
