@@ -70,7 +70,7 @@ pub const MAX_ATTEMPTS: u32 = 150;
 /// rather than by a small count. Transient errors (5xx, timeouts, resets) back off with the SDK's
 /// full jitter, each delay uniform in [0, min(20 s, 1 s × 2^attempt)]. Route 53's throttling errors
 /// (`Throttling`, `PriorRequestNotComplete`) get the equal-jitter backoff and the per-account spacing
-/// of `crate::throttle` instead; with the Route 53 clients' retry quota (`route53_retry_partition`),
+/// of `aws::pace` instead; with the Route 53 clients' retry quota (`route53_retry_partition`),
 /// which never charges for them, a request queued behind Route 53's rate limit (a StackSet rollout
 /// of hundreds of accounts into one parent zone) keeps its place until its deadline instead of
 /// failing after a few attempts. The retry settings tried are in bench/README.md.

@@ -1,6 +1,7 @@
 //! `DELEGATION_POLICY` (docs/design.md, "Who may ask"): which accounts may delegate which names,
 //! checked whole at start, and the accounts it allots a name to.
 
+use crate::domain::model::is_account_id;
 use crate::domain::name::DnsName;
 use serde::Deserialize;
 
@@ -36,8 +37,7 @@ impl Policy {
                 )));
             }
             for account in &rule.accounts {
-                let ok = account == "*"
-                    || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+                let ok = account == "*" || is_account_id(account);
                 if !ok {
                     return Err(PolicyError(format!(
                         "rule {i}: account {account:?} is neither a 12-digit account ID nor \"*\""

@@ -3,6 +3,7 @@
 //! stack's events of the current operation. Pure rules; the CloudFormation reads are an adapter's.
 
 use super::denial::Denial;
+use crate::domain::model::is_account_id;
 use crate::domain::model::{RequestKind, ResourceState, ResourceStatus, StackEvent, StackStatus};
 use crate::domain::properties::arn_fields;
 
@@ -28,8 +29,7 @@ impl StackRef {
             && region
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
+            && is_account_id(account)
             && kind == "stack"
             && !name.is_empty()
             && name.len() <= 128

@@ -1,6 +1,8 @@
 //! Roles (docs/design.md, "Properties", "Who may ask"): a role to assume with its ExternalId, and
 //! the fields and account of an IAM role ARN.
 
+use crate::domain::model::is_account_id;
+
 /// A role to assume, with the ExternalId its trust policy may demand.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RoleSpec {
@@ -41,8 +43,7 @@ pub fn role_arn_account(arn: &str) -> Option<String> {
         )
         && service == "iam"
         && region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
+        && is_account_id(account)
         && !name.is_empty()
         && !name.ends_with('/')
         && arn.len() <= 2048
