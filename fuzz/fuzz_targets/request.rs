@@ -90,9 +90,6 @@ fuzz_target!(|data: &[u8]| {
         Incoming::Valid(request) => {
             check_envelope(&request.envelope);
             let outcome = Properties::from_json(&request.properties);
-            if let Some(old) = &request.old_properties {
-                let _ = Properties::from_json(old);
-            }
             let answer = match outcome {
                 Err(e) => Answer::failed(
                     request

@@ -21,7 +21,6 @@ pub struct Request {
     pub kind: RequestKind,
     pub resource_type: String,
     pub properties: Value,
-    pub old_properties: Option<Value>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -155,21 +154,18 @@ fn from_library(
             kind: RequestKind::Create,
             resource_type: r.resource_type,
             properties: r.resource_properties,
-            old_properties: None,
         },
         CloudFormationCustomResourceRequest::Update(r) => Request {
             envelope,
             kind: RequestKind::Update,
             resource_type: r.resource_type,
             properties: r.resource_properties,
-            old_properties: Some(r.old_resource_properties),
         },
         CloudFormationCustomResourceRequest::Delete(r) => Request {
             envelope,
             kind: RequestKind::Delete,
             resource_type: r.resource_type,
             properties: r.resource_properties,
-            old_properties: None,
         },
         _ => return None,
     })
@@ -206,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn update_and_delete_carry_ids_and_old_properties() {
+    fn update_and_delete_carry_ids() {
         let mut e = create();
         e["RequestType"] = json!("Update");
         e["PhysicalResourceId"] = json!("Z1/dev.example.com");
@@ -219,7 +215,6 @@ mod tests {
             r.envelope.physical_resource_id.as_deref(),
             Some("Z1/dev.example.com")
         );
-        assert_eq!(r.old_properties, Some(json!({"TTL": "60"})));
         e["RequestType"] = json!("Delete");
         let Incoming::Valid(r) = parse(e) else {
             panic!()
