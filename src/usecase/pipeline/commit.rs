@@ -154,7 +154,7 @@ impl<C: Connector> Writer<'_, '_, C> {
                     report.changes_written += changes.len();
                     let waits = call
                         .iter()
-                        .any(|&i| items[item_of(i)].props().wait_for_sync);
+                        .any(|&i| round[pending[i].member].props.wait_for_sync);
                     let synced = self.sync(&change, waits).await;
                     for &i in &call {
                         let member = &round[pending[i].member];
@@ -256,7 +256,7 @@ fn answer(
     change: &SubmittedChange,
     synced: &Synced,
 ) -> Result<Outcome, Failure> {
-    let props = item.props();
+    let props = &member.props;
     let waited = match synced {
         Err(e) if props.wait_for_sync => return Err(Failure::Aws(e.clone())),
         Ok(Some(left)) if props.wait_for_sync => Some(*left),

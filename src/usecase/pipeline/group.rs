@@ -29,20 +29,22 @@ pub(super) fn groups<R>(
     let mut groups: BTreeMap<GroupKey, Members<R>> = BTreeMap::new();
     for (index, prepared) in prepared.into_iter().enumerate() {
         let item = &mut items[index];
-        if let Prepared::Done(result) = prepared {
-            let deferred =
-                item.defer_role_refusal && result.as_ref().is_err_and(|f| f.is_role_refusal());
-            if !deferred {
-                item.result = Some(result);
+        let (zone, props) = match &prepared {
+            Prepared::Done(result) => {
+                let deferred =
+                    item.defer_role_refusal && result.as_ref().is_err_and(|f| f.is_role_refusal());
+                if !deferred {
+                    item.result = Some(result.clone());
+                }
+                continue;
             }
-            continue;
-        }
-        let zone = match &prepared {
-            Prepared::Delete { identity } => ParentZoneRef::Id(identity.parent_zone_id.clone()),
-            _ => item.props().parent.clone(),
+            Prepared::Delete { identity, props } => {
+                (ParentZoneRef::Id(identity.parent_zone_id.clone()), props)
+            }
+            Prepared::Upsert { props, .. } => (props.parent.clone(), props),
         };
         let key = GroupKey {
-            parent_role: item.props().parent_role.clone(),
+            parent_role: props.parent_role.clone(),
             sts_region: item.session.sts_region.clone(),
             zone,
         };

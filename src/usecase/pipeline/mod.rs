@@ -19,7 +19,6 @@ mod prepare;
 
 use super::{Context, DelegationRequest, Failure, Outcome, Progress};
 use crate::config::Config;
-use crate::domain::properties::Properties;
 use crate::ports::{Connector, SessionContext};
 use futures_util::stream::{self, StreamExt};
 use std::sync::Arc;
@@ -42,14 +41,6 @@ pub struct Item {
 }
 
 impl Item {
-    /// The properties of a request that got past preparation, which checks them.
-    fn props(&self) -> &Properties {
-        self.request
-            .props
-            .as_ref()
-            .expect("a prepared request has valid properties")
-    }
-
     /// The context the request's own steps act through (its session, its progress).
     fn context<'a, C: Connector>(&'a self, connector: &'a C, config: &'a Config) -> Context<'a, C> {
         Context {

@@ -23,6 +23,7 @@ use futures_util::stream::{self, StreamExt};
 /// A request of the group, named and with its child's state: all it needs to be planned again.
 pub(super) struct Member {
     pub item: usize,
+    pub props: Properties,
     pub identity: Identity,
     pub intent: Intent,
 }
@@ -135,9 +136,9 @@ fn unreadable<R>(
             tracing::info!(%why, "the parent zone no longer exists: nothing to delete");
             Ok(Outcome::of_delete(&item.request, Action::ParentZoneGone))
         }
-        (Prepared::Upsert { .. }, Failure::Aws(e)) => Err(Failure::Aws(
-            e.clone().during(During::read_zones(item.props())),
-        )),
+        (Prepared::Upsert { props, .. }, Failure::Aws(e)) => {
+            Err(Failure::Aws(e.clone().during(During::read_zones(props))))
+        }
         _ => Err(failure.clone()),
     }
 }
@@ -157,6 +158,7 @@ fn fail_all<R, T>(
 /// A request with its name in the zone, before its child's state is read.
 struct Named<R> {
     item: usize,
+    props: Properties,
     identity: Identity,
     /// A delegation's child: the reader and the zone as read.
     child: Option<(R, Zone)>,
@@ -167,31 +169,34 @@ struct Named<R> {
 fn name<R>(item: &mut Item, index: usize, prepared: Prepared<R>, zone: &Zone) -> Option<Named<R>> {
     match prepared {
         Prepared::Done(_) => None,
-        Prepared::Upsert { reader, child } => {
-            let delegated_name = item.props().delegated_name.as_ref();
-            match check_names(zone, &child, delegated_name) {
-                Ok(name) => {
-                    let identity = Identity {
-                        parent_zone_id: zone.id.clone(),
-                        name,
-                    };
-                    item.progress.set_identity(&identity);
-                    Some(Named {
-                        item: index,
-                        identity,
-                        child: Some((reader, child)),
-                    })
-                }
-                Err(refusal) => {
-                    item.result = Some(Err(refusal.into()));
-                    None
-                }
+        Prepared::Upsert {
+            props,
+            reader,
+            child,
+        } => match check_names(zone, &child, props.delegated_name.as_ref()) {
+            Ok(name) => {
+                let identity = Identity {
+                    parent_zone_id: zone.id.clone(),
+                    name,
+                };
+                item.progress.set_identity(&identity);
+                Some(Named {
+                    item: index,
+                    props,
+                    identity,
+                    child: Some((reader, child)),
+                })
             }
-        }
-        Prepared::Delete { identity } => {
+            Err(refusal) => {
+                item.result = Some(Err(refusal.into()));
+                None
+            }
+        },
+        Prepared::Delete { props, identity } => {
             if identity.name.is_strictly_below(&zone.name) {
                 return Some(Named {
                     item: index,
+                    props,
                     identity,
                     child: None,
                 });
@@ -215,6 +220,7 @@ async fn read_children<C: Connector>(
             match intent(&item.context(cx.connector, cx.config), item, &named).await {
                 Ok(intent) => Ok(Member {
                     item: named.item,
+                    props: named.props,
                     identity: named.identity,
                     intent,
                 }),
@@ -232,7 +238,7 @@ async fn intent<C: Connector>(
     item: &Item,
     named: &Named<C::Child>,
 ) -> Result<Intent, Failure> {
-    let props = item.props();
+    let props = &named.props;
     let Some((reader, child)) = &named.child else {
         return Ok(Intent::Delete {
             child_ns: child_name_servers(cx, props, &named.identity.name).await,
@@ -248,12 +254,12 @@ async fn intent<C: Connector>(
             ds: desired_ds(props.dnssec, dnssec.as_ref())?,
             ttl: props.ttl,
         },
-        mode: mode(item, &named.identity),
+        mode: mode(item, props, &named.identity),
     })
 }
 
 /// An Update of the same identity converges the record it owns; anything else is a Create.
-fn mode(item: &Item, identity: &Identity) -> Mode {
+fn mode(item: &Item, props: &Properties, identity: &Identity) -> Mode {
     let request = &item.request;
     let existing = request
         .physical_id
@@ -264,8 +270,8 @@ fn mode(item: &Item, identity: &Identity) -> Mode {
         Mode::Converge
     } else {
         Mode::Create {
-            on_conflict: item.props().on_conflict,
-            allow_occluded_records: item.props().allow_occluded_records,
+            on_conflict: props.on_conflict,
+            allow_occluded_records: props.allow_occluded_records,
         }
     }
 }
@@ -326,7 +332,7 @@ pub(super) fn plan(member: &Member, item: &Item, view: &[LiveRecord]) -> Step {
             Ok(plan) if plan.changes.is_empty() => Step::Answer(Ok(delegated(
                 &member.identity,
                 (child, desired),
-                item.props(),
+                &member.props,
                 "",
                 plan.outcome,
             ))),

@@ -5,6 +5,7 @@
 
 use crate::domain::model::{RequestKind, Zone};
 use crate::domain::plan::Identity;
+use crate::domain::properties::Properties;
 use crate::ports::{ChildZoneReader, Connector, During};
 use crate::usecase::verify;
 use crate::usecase::{Action, Context, DelegationRequest, Failure, Outcome};
@@ -12,13 +13,16 @@ use crate::usecase::{Action, Context, DelegationRequest, Failure, Outcome};
 /// A request ready for the parent zone, or already answered.
 pub(super) enum Prepared<R> {
     Done(Result<Outcome, Failure>),
-    /// A Create or Update, with the child zone as read in the child account.
+    /// A Create or Update, with its checked properties and the child zone as read in the child
+    /// account.
     Upsert {
+        props: Properties,
         reader: R,
         child: Zone,
     },
-    /// A Delete of a delegation the provider wrote.
+    /// A Delete of a delegation the provider wrote, with its checked properties.
     Delete {
+        props: Properties,
         identity: Identity,
     },
 }
@@ -49,7 +53,11 @@ async fn prepare_upsert<C: Connector>(
         .await
         .map_err(|e| e.during(During::read_zones(props)))?;
     requester.may_delegate(cx, &child.name)?;
-    Ok(Prepared::Upsert { reader, child })
+    Ok(Prepared::Upsert {
+        props: props.clone(),
+        reader,
+        child,
+    })
 }
 
 /// A Delete of an ID the provider never wrote (a failed or cancelled Create) is done at once,
@@ -69,5 +77,8 @@ async fn prepare_delete<C: Connector>(
     cx.progress.set_identity(&identity);
     let props = request.props()?;
     verify::requester(cx, request, props, Some(&identity.name)).await?;
-    Ok(Prepared::Delete { identity })
+    Ok(Prepared::Delete {
+        props: props.clone(),
+        identity,
+    })
 }
