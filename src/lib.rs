@@ -12,5 +12,7 @@ pub mod config;
 pub mod dns;
 pub mod domain;
 pub mod ports;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod text;
 pub mod usecase;

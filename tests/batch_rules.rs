@@ -1,11 +1,10 @@
 //! The batch rules (docs/design.md, "Batches" and "Lifecycle"), each proved by one whole SQS batch
 //! run through the real queue runner (`Provider::handle_queue`) over the in-memory AWS of
-//! `support::memory`, with request verification on: the answers PUT, the parent zone's records,
-//! the calls made and the change batches Route 53 was sent. Milliseconds each, no emulator (the
-//! same rules run end to end against moto in `tests/batch.rs`, feature `e2e`).
+//! `subdomain_delegation::testkit`, with request verification on: the answers PUT, the parent
+//! zone's records, the calls made and the change batches Route 53 was sent. Milliseconds each, no
+//! emulator (the same rules run end to end against moto in `tests/batch.rs`, feature `e2e`).
 
 use crate::support::answers::{assert_failed, marker, reason, refusal, responder, sqs_event};
-use crate::support::memory::{Memory, Op};
 use crate::support::{
     CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
     role_arn, test_config,
@@ -16,6 +15,7 @@ use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
 use subdomain_delegation::ports::{AdapterError, ErrorKind};
+use subdomain_delegation::testkit::{Memory, Op};
 use tokio::time::Instant;
 
 /// The provider's own account, which holds the parent zone (the DNS account).

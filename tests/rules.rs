@@ -1,9 +1,8 @@
 //! The handler rules (docs/design.md, "Lifecycle" and "Who may ask"), each run through the real
-//! CloudFormation runner over the in-memory AWS of `support::memory`, with request verification
-//! on: every test takes a few milliseconds and needs no emulator.
+//! CloudFormation runner over the in-memory AWS of `subdomain_delegation::testkit`, with request
+//! verification on: every test takes a few milliseconds and needs no emulator.
 
 use crate::support::answers::{assert_failed, marker, reason, refusal, responder, sqs_event};
-use crate::support::memory::{Call, Memory, Op};
 use crate::support::{
     CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
     role_arn, test_config,
@@ -15,6 +14,7 @@ use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
 use subdomain_delegation::ports::{AdapterError, ErrorKind};
+use subdomain_delegation::testkit::{Call, Memory, Op};
 use tokio::time::Instant;
 
 /// The provider's own account, which holds the parent zone (the DNS account).

@@ -315,6 +315,14 @@ impl fmt::Display for Identity {
     }
 }
 
+/// How many digits an AWS account ID has.
+const ACCOUNT_ID_DIGITS: usize = 12;
+
+/// An AWS account ID: exactly 12 digits (in role ARNs, stack IDs and the policy).
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == ACCOUNT_ID_DIGITS && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,12 +349,4 @@ mod tests {
         assert_eq!(RecordType::parse("NS"), RecordType::Managed(RecordKind::Ns));
         assert_eq!(RecordType::parse("TXT").to_string(), "TXT");
     }
-}
-
-/// How many digits an AWS account ID has.
-const ACCOUNT_ID_DIGITS: usize = 12;
-
-/// An AWS account ID: exactly 12 digits (in role ARNs, stack IDs and the policy).
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == ACCOUNT_ID_DIGITS && s.bytes().all(|b| b.is_ascii_digit())
 }

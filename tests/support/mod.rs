@@ -663,7 +663,6 @@ impl World {
 }
 
 pub mod answers;
-pub mod memory;
 // The packaged binary and the fault proxy (reliability tests).
 pub mod packaged;
 pub mod rig;

@@ -1,183 +1,44 @@
-//! The audit use case over in-memory ports: which questions it asks, and when it removes.
+//! The audit use case over the in-memory Route 53 and name servers (`crate::testkit`): which
+//! questions it asks, which zones it reads, and when it removes.
 use super::*;
-use crate::domain::listing::{Cursor, RECORDS_PER_PAGE, RecordPage, page_of};
-use crate::domain::model::{Change, LiveRecord, RecordType, SubmittedChange};
-use crate::domain::probe::{Answer, Rcode};
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::domain::guardrail::Guardrail;
+use crate::domain::properties::ZoneId;
+use crate::testkit::{Memory, Op};
+
+const ACCOUNT: &str = "111111111111";
+const SERVERS: [&str; 2] = ["ns1.dns.test", "ns2.dns.test"];
 
 fn n(s: &str) -> DnsName {
     DnsName::parse(s).unwrap()
 }
 
-fn zone() -> Zone {
-    Zone {
-        id: ZoneId::parse("Z0PARENT").unwrap(),
-        name: n("example.com"),
-        private: false,
-        name_servers: Vec::new(),
+/// The parent zone example.com (its ID returned) with five delegations below the apex: `ok` served
+/// by both its servers, `back` served from the second probe on (see [`Rounds`]), `gone` (with DS)
+/// and `outside` served by none, `half` with one server that has no address.
+fn scene() -> (Memory, String) {
+    let aws = Memory::new(ACCOUNT);
+    let zone = aws.add_zone(ACCOUNT, "example.com");
+    let ns = ["ns1.dns.test.", "ns2.dns.test."];
+    for name in ["ok", "gone", "back", "outside"] {
+        aws.put_record(&zone, &format!("{name}.example.com"), "NS", 300, &ns);
     }
+    aws.put_record(&zone, "gone.example.com", "DS", 300, &["1 13 2 ab"]);
+    let half = ["ns1.dns.test.", "nowhere.test."];
+    aws.put_record(&zone, "half.example.com", "NS", 300, &half);
+    for host in SERVERS {
+        aws.serve(host, &["ok.example.com"]);
+    }
+    (aws, zone)
 }
 
-fn record(name: &str, rtype: &str, values: &[&str]) -> LiveRecord {
-    LiveRecord {
-        name: n(name),
-        rtype: RecordType::parse(rtype),
-        ttl: Some(300),
-        values: values.iter().map(|v| v.to_string()).collect(),
-        special: false,
-    }
-}
-
-/// A parent zone in memory; records the change batches it is sent.
-struct Parent {
-    records: Mutex<Vec<LiveRecord>>,
-    changes: Mutex<Vec<Vec<Change>>>,
-}
-
-impl ParentZoneStore for Parent {
-    async fn hosted_zone(&self, id: &ZoneId) -> Result<Zone, AdapterError> {
-        if id == &zone().id {
-            Ok(zone())
-        } else {
-            Err(AdapterError::new(
-                ErrorKind::NotFound,
-                "",
-                format!("NoSuchHostedZone {id}"),
-            ))
-        }
-    }
-    async fn zones_named(&self, name: &DnsName) -> Result<Vec<Zone>, AdapterError> {
-        Ok([zone()].into_iter().filter(|z| &z.name == name).collect())
-    }
-    async fn records_page(
-        &self,
-        _zone: &ZoneId,
-        from: &Cursor,
-    ) -> Result<RecordPage, AdapterError> {
-        let all = self.records.lock().unwrap().clone();
-        Ok(page_of(&all, from, RECORDS_PER_PAGE))
-    }
-    async fn change(
-        &self,
-        _zone: &ZoneId,
-        changes: &[Change],
-        _comment: &str,
-    ) -> Result<SubmittedChange, AdapterError> {
-        self.changes.lock().unwrap().push(changes.to_vec());
-        Ok(SubmittedChange {
-            id: "C1".into(),
-            insync: true,
-        })
-    }
-    async fn wait_insync(&self, _id: &str, _max: Duration) -> Result<bool, AdapterError> {
-        Ok(true)
-    }
-}
-
-impl ZoneLister for Parent {
-    async fn public_zones(&self) -> Result<Vec<Zone>, AdapterError> {
-        Ok(vec![zone()])
-    }
-    async fn delegation_records(&self, _zone: &ZoneId) -> Result<Vec<LiveRecord>, AdapterError> {
-        Ok(self.records.lock().unwrap().clone())
-    }
-}
-
-/// Name servers in memory: which names each host serves, in the first and in later probes.
-struct Dns {
-    serves: HashMap<&'static str, Vec<&'static str>>,
-    /// Served from the second probe on.
-    later: HashMap<&'static str, Vec<&'static str>>,
-    soa_questions: AtomicUsize,
-    questions: AtomicUsize,
-    round: AtomicUsize,
-}
-
-fn addr(host: &str) -> SocketAddr {
-    let i = host.bytes().map(u32::from).sum::<u32>() % 250;
-    SocketAddr::from(([127, 0, 0, i as u8 + 1], 53))
-}
-
-impl DnsProber for Dns {
-    async fn addresses(&self, host: &str) -> Result<Vec<SocketAddr>, String> {
-        if host.starts_with("nowhere") {
-            return Err(format!("no address for {host}"));
-        }
-        Ok(vec![addr(host)])
-    }
-    async fn ask(&self, server: SocketAddr, name: &DnsName, question: Question) -> Reply {
-        self.questions.fetch_add(1, Ordering::SeqCst);
-        if question == Question::Soa {
-            self.soa_questions.fetch_add(1, Ordering::SeqCst);
-        }
-        let table = if self.round.load(Ordering::SeqCst) == 0 {
-            &self.serves
-        } else {
-            &self.later
-        };
-        let host = table.keys().find(|h| addr(h) == server).copied();
-        let serves = host.is_some_and(|h| table[h].contains(&name.as_str()));
-        let answer = Answer {
-            rcode: if serves {
-                Rcode::NoError
-            } else {
-                Rcode::Refused
-            },
-            authoritative: serves,
-            soa_at_name: serves && question == Question::Soa,
-            referral: false,
-            ns: if serves && question == Question::Ns {
-                vec!["ns1.dns.test".into(), "ns2.dns.test".into()]
-            } else {
-                Vec::new()
-            },
-            dnskeys: Vec::new(),
-            summary: String::new(),
-        };
-        Reply::Answered(answer)
-    }
-}
-
-struct Rounds<'a>(&'a Dns);
+/// From the second probe on, both servers serve back.example.com too.
+struct Rounds<'a>(&'a Memory);
 impl Observer for Rounds<'_> {
     fn rechecking(&self, _count: usize, _after: Duration) {
-        self.0.round.store(1, Ordering::SeqCst);
+        for host in SERVERS {
+            self.0.serve(host, &["back.example.com"]);
+        }
     }
-}
-
-fn scene() -> (Parent, Dns) {
-    let ns = ["ns1.dns.test.", "ns2.dns.test."];
-    let parent = Parent {
-        records: Mutex::new(vec![
-            record("example.com", "NS", &["ns-1.awsdns-01.com."]),
-            record("ok.example.com", "NS", &ns),
-            record("gone.example.com", "NS", &ns),
-            record("gone.example.com", "DS", &["1 13 2 ab"]),
-            record("back.example.com", "NS", &ns),
-            record("outside.example.com", "NS", &ns),
-            record(
-                "half.example.com",
-                "NS",
-                &["ns1.dns.test.", "nowhere.test."],
-            ),
-        ]),
-        changes: Mutex::default(),
-    };
-    let both = vec!["ok.example.com"];
-    let dns = Dns {
-        serves: HashMap::from([("ns1.dns.test", both.clone()), ("ns2.dns.test", both)]),
-        later: HashMap::from([
-            ("ns1.dns.test", vec!["ok.example.com", "back.example.com"]),
-            ("ns2.dns.test", vec!["ok.example.com", "back.example.com"]),
-        ]),
-        soa_questions: AtomicUsize::new(0),
-        questions: AtomicUsize::new(0),
-        round: AtomicUsize::new(0),
-    };
-    (parent, dns)
 }
 
 fn request(removal: bool) -> AuditRequest {
@@ -196,10 +57,19 @@ fn request(removal: bool) -> AuditRequest {
     }
 }
 
+fn removals(report: &AuditReport) -> Vec<(&str, &Removal)> {
+    let outcomes = report.removals.iter();
+    outcomes.map(|r| (r.name.as_str(), &r.result)).collect()
+}
+
+fn removal<'a>(outcomes: &[(&str, &'a Removal)], name: &str) -> &'a Removal {
+    outcomes.iter().find(|(n, _)| *n == name).unwrap().1
+}
+
 #[tokio::test]
 async fn every_delegation_below_the_apex_is_judged_with_few_questions() {
-    let (parent, dns) = scene();
-    let report = audit(&parent, &dns, &request(false), &Quiet).await;
+    let (aws, _) = scene();
+    let report = audit(&aws.route53(ACCOUNT), &aws, &request(false), &Quiet).await;
     let verdicts: Vec<(&str, Verdict)> = report
         .audited
         .iter()
@@ -220,23 +90,26 @@ async fn every_delegation_below_the_apex_is_judged_with_few_questions() {
         "one server had no address"
     );
     // Two SOA questions per delegation (one per reachable server), one NS question for the served one.
-    assert_eq!(dns.soa_questions.load(Ordering::SeqCst), 9);
-    assert_eq!(dns.questions.load(Ordering::SeqCst), 10);
-    assert!(report.removals.is_empty() && parent.changes.lock().unwrap().is_empty());
+    let asked = aws.questions();
+    let soa = asked.iter().filter(|q| q.question == Question::Soa);
+    assert_eq!(soa.count(), 9);
+    assert_eq!(asked.len(), 10);
+    // The zone's records in one page.
+    assert_eq!(aws.count(Op::ListResourceRecordSets, ACCOUNT), 1);
+    assert!(report.removals.is_empty() && aws.changes_sent().is_empty());
 }
 
 #[tokio::test]
 async fn removal_deletes_only_what_two_probes_and_the_allowed_names_agree_on() {
-    let (parent, dns) = scene();
-    let report = audit(&parent, &dns, &request(true), &Rounds(&dns)).await;
-    let outcomes: Vec<(&str, &Removal)> = report
-        .removals
-        .iter()
-        .map(|r| (r.name.as_str(), &r.result))
-        .collect();
+    let (aws, zone) = scene();
+    let report = audit(&aws.route53(ACCOUNT), &aws, &request(true), &Rounds(&aws)).await;
+    let outcomes = removals(&report);
     assert_eq!(outcomes.len(), 4, "{outcomes:?}");
-    let of = |name: &str| outcomes.iter().find(|(n, _)| *n == name).unwrap().1;
-    assert_eq!(of("gone.example.com"), &Removal::Removed("C1".into()));
+    let of = |name: &str| removal(&outcomes, name);
+    assert_eq!(
+        of("gone.example.com"),
+        &Removal::Removed("C000001MEMORY".into())
+    );
     assert!(
         matches!(of("back.example.com"), Removal::Kept(why) if why.contains("second probe disagrees"))
     );
@@ -246,7 +119,7 @@ async fn removal_deletes_only_what_two_probes_and_the_allowed_names_agree_on() {
     assert!(
         matches!(of("outside.example.com"), Removal::Kept(why) if why.contains("allowed names"))
     );
-    let changes = parent.changes.lock().unwrap();
+    let changes = aws.changes_sent();
     assert_eq!(changes.len(), 1);
     let kinds: Vec<String> = changes[0]
         .iter()
@@ -256,22 +129,42 @@ async fn removal_deletes_only_what_two_probes_and_the_allowed_names_agree_on() {
         kinds,
         ["Delete DS gone.example.com", "Delete NS gone.example.com"]
     );
+    let left = aws.below_apex(&zone);
+    assert_eq!(
+        left.len(),
+        4,
+        "only gone.example.com's NS and DS went: {left:?}"
+    );
+    assert!(left.iter().all(|r| r.0 != "gone.example.com."));
+}
+
+#[tokio::test]
+async fn a_deletion_route53_refuses_is_reported_and_changes_nothing() {
+    let (aws, zone) = scene();
+    aws.refuse_changes("gone.example.com", Guardrail::ActiveDelegation, 1);
+    let report = audit(&aws.route53(ACCOUNT), &aws, &request(true), &Rounds(&aws)).await;
+    let outcomes = removals(&report);
+    assert!(
+        matches!(removal(&outcomes, "gone.example.com"), Removal::Failed(why) if why.contains("ACTIVE_DELEGATION_CHECK")),
+        "{outcomes:?}"
+    );
+    assert_eq!(aws.below_apex(&zone).len(), 6);
 }
 
 #[tokio::test]
 async fn unknown_zones_are_errors_and_the_rest_is_audited() {
-    let (parent, dns) = scene();
+    let (aws, zone) = scene();
     let request = AuditRequest {
         zones: vec![
             ParentZoneRef::Id(ZoneId::parse("Z0NOSUCH").unwrap()),
             ParentZoneRef::Name(n("example.org")),
-            ParentZoneRef::Id(ZoneId::parse("Z0PARENT").unwrap()),
+            ParentZoneRef::Id(ZoneId::parse(&zone).unwrap()),
             ParentZoneRef::Name(n("example.com")),
         ],
         concurrency: 1,
         removal: None,
     };
-    let report = audit(&parent, &dns, &request, &Quiet).await;
+    let report = audit(&aws.route53(ACCOUNT), &aws, &request, &Quiet).await;
     assert_eq!(report.errors.len(), 2);
     assert_eq!(
         report.zones.len(),
@@ -279,4 +172,31 @@ async fn unknown_zones_are_errors_and_the_rest_is_audited() {
         "the same zone by ID and name is audited once"
     );
     assert_eq!(report.audited.len(), 5);
+}
+
+#[tokio::test]
+async fn with_no_zone_named_every_public_zone_of_the_account_is_audited() {
+    let (aws, _) = scene();
+    let org = aws.add_zone(ACCOUNT, "example.org");
+    aws.put_record(&org, "dev.example.org", "NS", 300, &["ns1.dns.test."]);
+    let private = aws.add_private_zone(ACCOUNT, "internal.example.com");
+    aws.put_record(
+        &private,
+        "x.internal.example.com",
+        "NS",
+        300,
+        &["ns1.dns.test."],
+    );
+    let theirs = aws.add_zone("222222222222", "example.net");
+    aws.put_record(&theirs, "y.example.net", "NS", 300, &["ns1.dns.test."]);
+    let every = AuditRequest {
+        zones: Vec::new(),
+        ..request(false)
+    };
+    let report = audit(&aws.route53(ACCOUNT), &aws, &every, &Quiet).await;
+    let zones: Vec<&str> = report.zones.iter().map(|z| z.name.as_str()).collect();
+    assert_eq!(zones, ["example.com", "example.org"]);
+    assert_eq!(report.audited.len(), 6);
+    assert!(report.errors.is_empty());
+    assert_eq!(aws.count(Op::ListHostedZones, ACCOUNT), 1);
 }
