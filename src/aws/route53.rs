@@ -5,8 +5,8 @@ use super::errors::{classify, retry_config};
 use super::pace::AccountPace;
 use crate::domain::listing::{self, Cursor, RecordPage};
 use crate::domain::model::{
-    Action, Change, DnssecState, KeySigningKey, KeyStatus, LiveRecord, RecordType, SigningStatus,
-    SubmittedChange, Zone,
+    Change, DnssecState, KeySigningKey, KeyStatus, LiveRecord, RecordAction, RecordType,
+    SigningStatus, SubmittedChange, Zone,
 };
 use crate::domain::name::DnsName;
 use crate::domain::properties::ZoneId;
@@ -179,8 +179,8 @@ fn to_sdk(change: &Change) -> Result<aws_sdk_route53::types::Change, AdapterErro
         .map_err(build)?;
     aws_sdk_route53::types::Change::builder()
         .action(match change.action {
-            Action::Upsert => ChangeAction::Upsert,
-            Action::Delete => ChangeAction::Delete,
+            RecordAction::Upsert => ChangeAction::Upsert,
+            RecordAction::Delete => ChangeAction::Delete,
         })
         .resource_record_set(set)
         .build()

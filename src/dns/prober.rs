@@ -4,7 +4,7 @@
 //! wire format is hickory-proto's; what an answer means is `domain::verdict`'s business.
 
 use crate::domain::name::DnsName;
-use crate::domain::probe::{Answer, DnsKey, Question, Rcode, Reply};
+use crate::domain::probe::{DnsAnswer, DnsKey, Question, Rcode, Reply};
 use crate::ports::DnsProber;
 use hickory_proto::op::{Edns, Message, Query};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -240,8 +240,8 @@ fn dnskey(data: &RData) -> Option<DnsKey> {
     })
 }
 
-/// The answer as plain values (`domain::probe::Answer`).
-fn answer(msg: &Message, name: &DnsName, question: Question) -> Answer {
+/// The answer as plain values (`domain::probe::DnsAnswer`).
+fn answer(msg: &Message, name: &DnsName, question: Question) -> DnsAnswer {
     let rcode = Rcode::from_code(u16::from(msg.metadata.response_code));
     let authoritative = msg.metadata.authoritative;
     let soa_at_name = owned(msg, name, RecordType::SOA).next().is_some();
@@ -285,7 +285,7 @@ fn answer(msg: &Message, name: &DnsName, question: Question) -> Answer {
             _ => summary.push_str(&format!(" {} other answer records", msg.answers.len())),
         }
     }
-    Answer {
+    DnsAnswer {
         rcode,
         authoritative,
         soa_at_name,

@@ -2,7 +2,7 @@
 //! each request applied to one evolving view of the zone, and packed into as few change batches
 //! as Route 53's limits allow. Pure; the batch use case does the reading and writing.
 
-use super::model::{Action, Change, LiveRecord, RecordType};
+use super::model::{Change, LiveRecord, RecordAction, RecordType};
 use super::name::DnsName;
 
 /// Route 53's limits on one ChangeResourceRecordSets call, and our own budget per call.
@@ -45,7 +45,11 @@ struct Weight {
 impl Weight {
     fn of(changes: &[Change]) -> Weight {
         changes.iter().fold(Weight::default(), |w, c| {
-            let factor = if c.action == Action::Upsert { 2 } else { 1 };
+            let factor = if c.action == RecordAction::Upsert {
+                2
+            } else {
+                1
+            };
             Weight {
                 changes: w.changes + 1,
                 records: w.records + factor * c.values.len(),
@@ -117,7 +121,7 @@ pub fn apply(view: &mut Vec<LiveRecord>, changes: &[Change]) {
     for change in changes {
         let kind = RecordType::Managed(change.kind);
         view.retain(|r| !(r.name == change.name && r.rtype == kind));
-        if change.action == Action::Upsert {
+        if change.action == RecordAction::Upsert {
             view.push(LiveRecord {
                 name: change.name.clone(),
                 rtype: kind,

@@ -170,7 +170,7 @@ impl LiveRecord {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum RecordAction {
     Upsert,
     Delete,
 }
@@ -178,7 +178,7 @@ pub enum Action {
 /// One entry of a Route 53 change batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
-    pub action: Action,
+    pub action: RecordAction,
     pub name: DnsName,
     pub kind: RecordKind,
     pub ttl: i64,

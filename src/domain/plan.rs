@@ -5,7 +5,8 @@
 /// file; both re-exported for the plan's users.
 pub use super::model::Identity;
 use super::model::{
-    Action, Change, DnssecState, KeyStatus, LiveRecord, RecordKind, RecordType, SigningStatus, Zone,
+    Change, DnssecState, KeyStatus, LiveRecord, RecordAction, RecordKind, RecordType,
+    SigningStatus, Zone,
 };
 use super::name::{DnsName, normalize_value, same_values};
 use super::properties::{DnssecMode, OnConflict};
@@ -279,7 +280,7 @@ pub fn plan_upsert(
         && ds.is_empty()
     {
         changes.push(Change {
-            action: Action::Delete,
+            action: RecordAction::Delete,
             name: name.clone(),
             kind: RecordKind::Ds,
             ttl: stale.ttl.unwrap_or(ttl),
@@ -287,7 +288,7 @@ pub fn plan_upsert(
         });
     }
     changes.push(Change {
-        action: Action::Upsert,
+        action: RecordAction::Upsert,
         name: name.clone(),
         kind: RecordKind::Ns,
         ttl,
@@ -297,7 +298,7 @@ pub fn plan_upsert(
         && !ds.is_empty()
     {
         changes.push(Change {
-            action: Action::Upsert,
+            action: RecordAction::Upsert,
             name: name.clone(),
             kind: RecordKind::Ds,
             ttl,
@@ -314,7 +315,7 @@ pub fn plan_upsert(
 
 /// An UPSERT the parent already holds exactly: same name, type, TTL and values.
 fn already_live(change: &Change, live: &[LiveRecord]) -> bool {
-    change.action == Action::Upsert
+    change.action == RecordAction::Upsert
         && live_at(live, &change.name, change.kind).is_some_and(|record| {
             !record.special
                 && record.ttl == Some(change.ttl)
@@ -360,7 +361,7 @@ pub fn plan_delete(
 
 fn exact_delete(record: &LiveRecord, kind: RecordKind) -> Change {
     Change {
-        action: Action::Delete,
+        action: RecordAction::Delete,
         name: record.name.clone(),
         kind,
         ttl: record.ttl.unwrap_or(0),

@@ -185,7 +185,7 @@ impl DsValue {
 
 /// A name server's answer to one question, as plain values.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Answer {
+pub struct DnsAnswer {
     pub rcode: Rcode,
     /// The AA flag: the server says it is authoritative for the answer.
     pub authoritative: bool,
@@ -204,7 +204,7 @@ pub struct Answer {
 /// What became of one question to one server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
-    Answered(Answer),
+    Answered(DnsAnswer),
     /// No usable answer after the retry: a timeout, a refused connection, an answer that is not
     /// DNS or not to our question.
     NoAnswer(String),

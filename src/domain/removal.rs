@@ -2,7 +2,7 @@
 //! removal). Pure: the two probes' judgements, the allowed names and the live records in; a
 //! decision and a change batch out.
 
-use super::model::{Action, Change, LiveRecord, RecordKind};
+use super::model::{Change, LiveRecord, RecordAction, RecordKind};
 use super::name::{DnsName, same_values};
 use super::verdict::{Delegation, Judgement, Verdict};
 
@@ -82,7 +82,7 @@ pub fn removal_changes(delegation: &Delegation, live: &[LiveRecord]) -> Result<V
         return Err(Keep::Changed(ns.values.join(" ")));
     }
     let delete = |r: &LiveRecord, kind| Change {
-        action: Action::Delete,
+        action: RecordAction::Delete,
         name: delegation.name.clone(),
         kind,
         ttl: r.ttl.unwrap_or_default(),

@@ -3,7 +3,7 @@
 
 use super::model::{LiveRecord, RecordKind, Zone};
 use super::name::{DnsName, normalize_value};
-use super::probe::{Answer, DsValue, Rcode, Reply};
+use super::probe::{DnsAnswer, DsValue, Rcode, Reply};
 use super::properties::ZoneId;
 use std::fmt;
 
@@ -125,7 +125,7 @@ pub fn service(reply: &Reply) -> Service {
     }
 }
 
-fn serves(a: &Answer) -> bool {
+fn serves(a: &DnsAnswer) -> bool {
     a.rcode == Rcode::NoError && a.authoritative && a.soa_at_name && !a.referral
 }
 
@@ -262,7 +262,7 @@ fn dnssec_problem(delegation: &Delegation, dnskey: Option<&Reply>) -> Option<Str
     ))
 }
 
-fn serves_dnskey(a: &Answer) -> bool {
+fn serves_dnskey(a: &DnsAnswer) -> bool {
     a.rcode == Rcode::NoError && a.authoritative && !a.referral
 }
 

@@ -5,7 +5,7 @@
 
 use super::Memory;
 use crate::domain::name::DnsName;
-use crate::domain::probe::{Answer, DnsKey, Question, Rcode, Reply};
+use crate::domain::probe::{DnsAnswer, DnsKey, Question, Rcode, Reply};
 use crate::ports::DnsProber;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -75,7 +75,7 @@ impl DnsWorld {
             return Reply::NoAnswer("timed out".into());
         }
         if !server.serves.contains(name) {
-            return Reply::Answered(Answer {
+            return Reply::Answered(DnsAnswer {
                 rcode: Rcode::Refused,
                 authoritative: false,
                 soa_at_name: false,
@@ -85,7 +85,7 @@ impl DnsWorld {
                 summary: "REFUSED".into(),
             });
         }
-        let mut answer = Answer {
+        let mut answer = DnsAnswer {
             rcode: Rcode::NoError,
             authoritative: true,
             soa_at_name: question == Question::Soa,

@@ -5,7 +5,7 @@ use super::Memory;
 use super::state::{Op, RecordKey, RecordSet, State};
 use crate::domain::listing::{Cursor, RecordPage, page_of};
 use crate::domain::model::{
-    Action, Change, DnssecState, LiveRecord, RecordType, SubmittedChange, Zone,
+    Change, DnssecState, LiveRecord, RecordAction, RecordType, SubmittedChange, Zone,
 };
 use crate::domain::name::{DnsName, same_values};
 use crate::domain::properties::ZoneId;
@@ -112,10 +112,10 @@ fn applied(
             )
         };
         match change.action {
-            Action::Upsert => {
+            RecordAction::Upsert => {
                 records.insert(key, (change.ttl, change.values.clone()));
             }
-            Action::Delete => match records.get(&key) {
+            RecordAction::Delete => match records.get(&key) {
                 None => return Err(refuse("it was not found")),
                 Some((ttl, values))
                     if *ttl != change.ttl || !same_values(values, &change.values) =>

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::domain::guardrail::Guardrail;
-use crate::domain::model::{Action, LiveRecord, RecordKind};
+use crate::domain::model::{LiveRecord, RecordAction, RecordKind};
 use crate::ports::{ErrorKind, ParentZoneStore, ZoneLister};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -13,7 +13,7 @@ const ACCOUNT: &str = "111111111111";
 
 fn upsert(name: &str) -> Vec<Change> {
     vec![Change {
-        action: Action::Upsert,
+        action: RecordAction::Upsert,
         name: DnsName::parse(name).unwrap(),
         kind: RecordKind::Ns,
         ttl: 300,

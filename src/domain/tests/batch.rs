@@ -8,7 +8,7 @@ fn n(s: &str) -> DnsName {
 
 fn upsert(name: &str, kind: RecordKind, values: &[&str]) -> Change {
     Change {
-        action: Action::Upsert,
+        action: RecordAction::Upsert,
         name: n(name),
         kind,
         ttl: 300,
@@ -104,7 +104,7 @@ fn the_view_evolves_with_each_planned_request() {
     assert_eq!(now.len(), 1);
     assert_eq!(now[0].values, ["ns1.elsewhere.org."]);
     let mut delete = other.clone();
-    delete[0].action = Action::Delete;
+    delete[0].action = RecordAction::Delete;
     apply(&mut view, &delete);
     assert!(at_and_below(&view, &n("dev.example.com")).is_empty());
     assert_eq!(view.len(), 1, "other records are untouched");

@@ -124,7 +124,7 @@ fn create_on_empty_name_upserts_ns_with_fqdn_values() {
     assert_eq!(
         plan.changes,
         vec![Change {
-            action: Action::Upsert,
+            action: RecordAction::Upsert,
             name: n("dev.example.com"),
             kind: RecordKind::Ns,
             ttl: 300,
@@ -206,7 +206,7 @@ fn other_ns_values_conflict_unless_replace() {
     assert!(refusal.to_string().contains("set OnConflict to replace"));
     let plan = plan_upsert(&desired(None), &live, CREATE_REPLACE).unwrap();
     assert_eq!(plan.outcome, UpsertOutcome::Replaced);
-    assert_eq!(plan.changes[0].action, Action::Upsert);
+    assert_eq!(plan.changes[0].action, RecordAction::Upsert);
 }
 
 #[test]
@@ -278,8 +278,8 @@ fn ds_follows_the_desired_state() {
             .map(|c| (c.action, c.kind))
             .collect::<Vec<_>>(),
         vec![
-            (Action::Upsert, RecordKind::Ns),
-            (Action::Upsert, RecordKind::Ds)
+            (RecordAction::Upsert, RecordKind::Ns),
+            (RecordAction::Upsert, RecordKind::Ds)
         ]
     );
     assert_eq!(plan.changes[1].ttl, 300);
@@ -294,7 +294,7 @@ fn ds_follows_the_desired_state() {
     assert_eq!(
         plan.changes[0],
         Change {
-            action: Action::Delete,
+            action: RecordAction::Delete,
             name: n("dev.example.com"),
             kind: RecordKind::Ds,
             ttl: 600,
@@ -336,7 +336,7 @@ fn delete_plans() {
     assert_eq!(changes.len(), 2);
     assert_eq!((changes[0].kind, changes[0].ttl), (RecordKind::Ds, 600));
     assert_eq!((changes[1].kind, changes[1].ttl), (RecordKind::Ns, 3600));
-    assert!(changes.iter().all(|c| c.action == Action::Delete));
+    assert!(changes.iter().all(|c| c.action == RecordAction::Delete));
 
     let DeletePlan::Delete(changes) = plan_delete(&name, &live, None, false) else {
         panic!("expected a delete");

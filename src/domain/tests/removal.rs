@@ -122,7 +122,7 @@ fn removal_deletes_the_exact_live_records_ds_first() {
     assert!(
         changes
             .iter()
-            .all(|c| c.action == Action::Delete && c.name == n("dev.example.com"))
+            .all(|c| c.action == RecordAction::Delete && c.name == n("dev.example.com"))
     );
     let only_ns = removal_changes(&d, &records[..1]).unwrap();
     assert_eq!(only_ns.len(), 1);

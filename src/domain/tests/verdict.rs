@@ -44,8 +44,8 @@ fn delegation(servers: usize, ds: Vec<String>) -> Delegation {
     }
 }
 
-fn answer(rcode: Rcode, aa: bool) -> Answer {
-    Answer {
+fn answer(rcode: Rcode, aa: bool) -> DnsAnswer {
+    DnsAnswer {
         rcode,
         authoritative: aa,
         soa_at_name: false,
@@ -87,7 +87,7 @@ const SOAS: [Soa; 10] = [
 
 fn soa_reply(kind: Soa) -> Reply {
     let a = match kind {
-        Soa::Serves => Answer {
+        Soa::Serves => DnsAnswer {
             soa_at_name: true,
             ..answer(Rcode::NoError, true)
         },
@@ -96,11 +96,11 @@ fn soa_reply(kind: Soa) -> Reply {
         Soa::NxDomain => answer(Rcode::NxDomain, false),
         Soa::NxDomainAa => answer(Rcode::NxDomain, true),
         Soa::NotAuth => answer(Rcode::NotAuth, false),
-        Soa::NoErrorNotAa => Answer {
+        Soa::NoErrorNotAa => DnsAnswer {
             soa_at_name: true,
             ..answer(Rcode::NoError, false)
         },
-        Soa::Referral => Answer {
+        Soa::Referral => DnsAnswer {
             referral: true,
             ..answer(Rcode::NoError, false)
         },
@@ -121,7 +121,7 @@ enum ApexNs {
 }
 
 fn apex_reply(kind: ApexNs, servers: usize) -> Option<Reply> {
-    let ns = |v: &[&str]| Answer {
+    let ns = |v: &[&str]| DnsAnswer {
         ns: v.iter().map(|s| s.to_string()).collect(),
         ..answer(Rcode::NoError, true)
     };
@@ -136,7 +136,7 @@ fn apex_reply(kind: ApexNs, servers: usize) -> Option<Reply> {
             .map(|s| Box::leak(s.into_boxed_str()) as &str)
             .collect::<Vec<_>>()))),
         ApexNs::Differs => Some(Reply::Answered(ns(&["ns1.elsewhere.org"]))),
-        ApexNs::DiffersNotAa => Some(Reply::Answered(Answer {
+        ApexNs::DiffersNotAa => Some(Reply::Answered(DnsAnswer {
             authoritative: false,
             ..ns(&["ns1.elsewhere.org"])
         })),
@@ -160,7 +160,7 @@ enum Dnssec {
 fn dnssec(kind: Dnssec) -> (Vec<String>, Option<Reply>) {
     let k = key();
     let keys = |keys: Vec<DnsKey>| {
-        Some(Reply::Answered(Answer {
+        Some(Reply::Answered(DnsAnswer {
             dnskeys: keys,
             ..answer(Rcode::NoError, true)
         }))
