@@ -201,6 +201,21 @@ pub struct DnsAnswer {
     pub summary: String,
 }
 
+impl DnsAnswer {
+    /// A server that will not answer for the name (REFUSED): not authoritative, nothing in it.
+    pub fn refused() -> Self {
+        DnsAnswer {
+            rcode: Rcode::Refused,
+            authoritative: false,
+            soa_at_name: false,
+            referral: false,
+            ns: Vec::new(),
+            dnskeys: Vec::new(),
+            summary: "REFUSED".into(),
+        }
+    }
+}
+
 /// What became of one question to one server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {

@@ -75,15 +75,7 @@ impl DnsWorld {
             return Reply::NoAnswer("timed out".into());
         }
         if !server.serves.contains(name) {
-            return Reply::Answered(DnsAnswer {
-                rcode: Rcode::Refused,
-                authoritative: false,
-                soa_at_name: false,
-                referral: false,
-                ns: Vec::new(),
-                dnskeys: Vec::new(),
-                summary: "REFUSED".into(),
-            });
+            return Reply::Answered(DnsAnswer::refused());
         }
         let mut answer = DnsAnswer {
             rcode: Rcode::NoError,

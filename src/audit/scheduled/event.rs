@@ -136,29 +136,12 @@ pub fn options(
 mod tests {
     use super::*;
     use crate::audit::parse_zone;
+    use crate::audit::scheduled::fixtures::{config, settings};
     use crate::audit::scheduled::{AuditScope, DISABLED_VAR, RemovalSettings, ZONES_VAR};
     use serde_json::json;
 
-    fn config(roles: &[&str]) -> Config {
-        Config {
-            parent_roles: roles.iter().map(|r| r.to_string()).collect(),
-            ..Config::default()
-        }
-    }
-
     const ROLE: &str = "arn:aws:iam::111111111111:role/parent";
     const LOOPBACK: (&str, &str) = ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000");
-
-    fn settings(vars: &[(&str, &str)]) -> AuditSettings {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        AuditSettings::from_lookup(move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
-        .unwrap()
-    }
 
     fn removing(mut s: AuditSettings) -> AuditSettings {
         s.removal = RemovalSettings {

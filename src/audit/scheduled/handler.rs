@@ -131,25 +131,8 @@ async fn handle_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::scheduled::fixtures::{config, settings};
     use crate::audit::scheduled::{EVENT_KEY, ZONES_VAR};
-
-    fn config(roles: &[&str]) -> Config {
-        Config {
-            parent_roles: roles.iter().map(|r| r.to_string()).collect(),
-            ..Config::default()
-        }
-    }
-
-    fn settings(vars: &[(&str, &str)]) -> AuditSettings {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        AuditSettings::from_lookup(move |name| {
-            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
-        .unwrap()
-    }
 
     #[tokio::test]
     async fn an_overlapping_run_is_refused_at_once() {

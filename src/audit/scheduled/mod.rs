@@ -16,6 +16,8 @@
 //! runs an admitted event, one at a time, and prints what it found.
 
 mod event;
+#[cfg(test)]
+mod fixtures;
 mod handler;
 mod refusal;
 mod settings;

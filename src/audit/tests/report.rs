@@ -2,7 +2,7 @@
 use super::*;
 use crate::domain::model::Zone;
 use crate::domain::name::DnsName;
-use crate::domain::probe::{DnsAnswer, Rcode};
+use crate::domain::probe::DnsAnswer;
 use crate::domain::properties::ZoneId;
 use crate::domain::verdict::{Delegation, Evidence, Judgement, ServerProbe};
 use crate::ports::{AdapterError, ErrorKind};
@@ -32,15 +32,7 @@ fn audited(zone: &Zone, name: &str, verdict: Verdict) -> Audited {
                 ServerProbe {
                     host: "ns1.example.net".into(),
                     address: Some("127.0.0.1:53".into()),
-                    soa: Reply::Answered(DnsAnswer {
-                        rcode: Rcode::Refused,
-                        authoritative: false,
-                        soa_at_name: false,
-                        referral: false,
-                        ns: Vec::new(),
-                        dnskeys: Vec::new(),
-                        summary: "REFUSED".into(),
-                    }),
+                    soa: Reply::Answered(DnsAnswer::refused()),
                 },
                 ServerProbe {
                     host: "ns2.example.net".into(),
