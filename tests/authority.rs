@@ -5,6 +5,7 @@
 //! cleanup deletes) are proven in memory through every door (tests/rules.rs) and through the
 //! binary against a faked CloudFormation (tests/forgery.rs).
 
+use crate::support::mocked::{MockedSdk, StackSessions};
 use crate::support::*;
 use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
 use aws_sdk_cloudformation::operation::describe_stack_resource::DescribeStackResourceOutput;
@@ -14,15 +15,12 @@ use aws_sdk_cloudformation::types::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use subdomain_delegation::aws::{CloudFormation, Route53, SdkConnector, retry_config};
+use subdomain_delegation::aws::{SdkConnector, retry_config};
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
-use subdomain_delegation::domain::properties::RoleSpec;
-use subdomain_delegation::ports::{AdapterError, Connector, SessionContext};
 
 const BUDGET: Duration = Duration::from_secs(60);
 
@@ -54,52 +52,6 @@ async fn an_invalid_policy_stops_the_function_at_start() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty(), "nothing was handled");
-}
-
-/// Route 53 and STS from moto, CloudFormation from mocks shaped like its real answers.
-struct MockedCloudFormation {
-    inner: SdkConnector,
-    cfn: aws_sdk_cloudformation::Client,
-    roles_used: Arc<Mutex<Vec<Option<String>>>>,
-}
-
-impl Connector for MockedCloudFormation {
-    type Child = Route53;
-    type Parent = Route53;
-    type Stacks = CloudFormation;
-    async fn child(
-        &self,
-        role: Option<&RoleSpec>,
-        s: &SessionContext,
-    ) -> Result<Route53, AdapterError> {
-        self.inner.child(role, s).await
-    }
-    async fn parent(
-        &self,
-        role: Option<&RoleSpec>,
-        s: &SessionContext,
-    ) -> Result<Route53, AdapterError> {
-        self.inner.parent(role, s).await
-    }
-    async fn stacks(
-        &self,
-        role: Option<&RoleSpec>,
-        _: &SessionContext,
-        region: &str,
-    ) -> Result<CloudFormation, AdapterError> {
-        assert_eq!(
-            region, "us-east-1",
-            "CloudFormation is asked in the stack's region"
-        );
-        self.roles_used
-            .lock()
-            .unwrap()
-            .push(role.map(|r| r.arn.clone()));
-        Ok(CloudFormation::new(self.cfn.clone()))
-    }
-    async fn own_account(&self, s: &SessionContext) -> Result<String, AdapterError> {
-        self.inner.own_account(s).await
-    }
 }
 
 fn resource(status: ResourceStatus, physical: Option<&str>) -> DescribeStackResourceOutput {
@@ -150,29 +102,20 @@ fn stack(status: StackStatus) -> DescribeStacksOutput {
         .build()
 }
 
-async fn verified_provider(
-    w: &World,
-    rules: &[&Rule],
-) -> (
-    Provider<MockedCloudFormation>,
-    Arc<Mutex<Vec<Option<String>>>>,
-) {
+async fn verified_provider(w: &World, rules: &[&Rule]) -> (Provider<MockedSdk>, StackSessions) {
     let cfn = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, rules);
-    let roles_used: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
-    let connector = MockedCloudFormation {
-        inner: SdkConnector::new(w.moto.sdk_config().await, retry_config()),
-        cfn,
-        roles_used: roles_used.clone(),
-    };
+    let moto = SdkConnector::new(w.moto.sdk_config().await, retry_config());
+    let connector = MockedSdk::cloudformation(cfn, moto);
+    let sessions = connector.stack_sessions.clone();
     let provider = Provider::new(
         connector,
         config(Some(TEST_POLICY), true),
         Responder::new(2, Duration::from_millis(50)),
     );
-    (provider, roles_used)
+    (provider, sessions)
 }
 
-async fn handle(provider: &Provider<MockedCloudFormation>, event: Value) -> Value {
+async fn handle(provider: &Provider<MockedSdk>, event: Value) -> Value {
     let body = provider
         .handle(event, tokio::time::Instant::now() + BUDGET, "s")
         .await
@@ -212,7 +155,7 @@ async fn genuine_requests_are_verified_through_every_phase() {
         .then_output(move || resource(ResourceStatus::UpdateInProgress, Some(&id_d)));
     let delete = mock!(aws_sdk_cloudformation::Client::describe_stack_resource)
         .then_output(move || resource(ResourceStatus::DeleteInProgress, Some(&id_b)));
-    let (provider, roles) = verified_provider(
+    let (provider, sessions) = verified_provider(
         &w,
         &[
             &create,
@@ -266,12 +209,15 @@ async fn genuine_requests_are_verified_through_every_phase() {
     ] {
         assert_eq!(rule.num_calls(), 1);
     }
-    // A stack in the child account is asked about through the child's reader role.
-    assert!(
-        roles
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|r| r.as_deref() == Some(role_arn(CHILD_ACCOUNT).as_str()))
-    );
+    // A stack in the child account is asked about through the child's reader role, in the
+    // stack's region.
+    let sessions = sessions.lock().unwrap();
+    assert!(!sessions.is_empty());
+    for (role, region) in sessions.iter() {
+        assert_eq!(role.as_deref(), Some(role_arn(CHILD_ACCOUNT).as_str()));
+        assert_eq!(
+            region, "us-east-1",
+            "CloudFormation is asked in the stack's region"
+        );
+    }
 }

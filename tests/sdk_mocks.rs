@@ -1,6 +1,7 @@
 //! Behaviour moto cannot show, with SDK clients answering like Route 53 does: DNSSEC signing and
 //! key rollovers (moto never signs), and SDK error paths.
 
+use crate::support::mocked::MockedSdk;
 use crate::support::{Driver, Receiver, record_set};
 use aws_sdk_route53::Client;
 use aws_sdk_route53::operation::change_resource_record_sets::{
@@ -19,17 +20,14 @@ use aws_smithy_types::body::SdkBody;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use subdomain_delegation::aws::Route53;
 use subdomain_delegation::aws::pace::{AccountPace, PaceHooks, ThrottleSchedule};
-use subdomain_delegation::aws::{CloudFormation, Route53};
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::domain::model::LiveRecord;
 use subdomain_delegation::domain::name::DnsName;
-use subdomain_delegation::domain::properties::RoleSpec;
 use subdomain_delegation::domain::properties::ZoneId;
-use subdomain_delegation::ports::{
-    AdapterError, Connector, ErrorKind, ParentZoneStore, SessionContext,
-};
+use subdomain_delegation::ports::ParentZoneStore;
 use subdomain_delegation::usecase::records;
 use tokio::time::Instant;
 
@@ -76,47 +74,6 @@ fn insync_change(id: &str) -> ChangeResourceRecordSetsOutput {
                 .unwrap(),
         )
         .build()
-}
-
-/// Hands the handler adapters over mocked clients.
-struct MockConnector {
-    child: Client,
-    parent: Client,
-}
-
-impl Connector for MockConnector {
-    type Child = Route53;
-    type Parent = Route53;
-    type Stacks = CloudFormation;
-    async fn stacks(
-        &self,
-        _: Option<&RoleSpec>,
-        _: &SessionContext,
-        _: &str,
-    ) -> Result<CloudFormation, AdapterError> {
-        Err(AdapterError::new(
-            ErrorKind::Other,
-            "",
-            "request verification is off in these tests",
-        ))
-    }
-    async fn own_account(&self, _: &SessionContext) -> Result<String, AdapterError> {
-        Ok("111111111111".into())
-    }
-    async fn child(
-        &self,
-        _: Option<&RoleSpec>,
-        _: &SessionContext,
-    ) -> Result<Route53, AdapterError> {
-        Ok(Route53::new(self.child.clone(), "child"))
-    }
-    async fn parent(
-        &self,
-        _: Option<&RoleSpec>,
-        _: &SessionContext,
-    ) -> Result<Route53, AdapterError> {
-        Ok(Route53::new(self.parent.clone(), "parent"))
-    }
 }
 
 fn zone(id: &str, name: &str) -> GetHostedZoneOutput {
@@ -175,7 +132,7 @@ struct Setup {
 }
 
 struct Harness {
-    provider: Provider<MockConnector>,
+    provider: Provider<MockedSdk>,
     batches: Arc<Mutex<Vec<Vec<Seen>>>>,
     dnssec_rule: Rule,
     change_rule: Rule,
@@ -244,7 +201,7 @@ async fn harness_with(setup: Setup, change_rule: Option<Rule>) -> Harness {
     );
     let receiver = Receiver::start().await;
     let provider = Provider::new(
-        MockConnector { child, parent },
+        MockedSdk::route53(child, parent),
         crate::support::test_config(),
         Responder::new(2, Duration::from_millis(50)),
     );
@@ -445,7 +402,7 @@ async fn a_child_role_without_getdnssec_is_told_what_to_grant() {
         [&parent_zone_rule, &list_rule, &no_change]
     );
     let provider = Provider::new(
-        MockConnector { child, parent },
+        MockedSdk::route53(child, parent),
         crate::support::test_config(),
         Responder::new(2, Duration::from_millis(50)),
     );

@@ -663,6 +663,7 @@ impl World {
 }
 
 pub mod answers;
+pub mod mocked;
 // The packaged binary and the fault proxy (reliability tests).
 pub mod packaged;
 pub mod rig;
