@@ -4,19 +4,17 @@
 //! zone's records, the calls made and the change batches Route 53 was sent. Milliseconds each, no
 //! emulator (the same rules run end to end against moto in `tests/batch.rs`, feature `e2e`).
 
-use crate::support::answers::{assert_failed, marker, reason, refusal, responder, sqs_event};
+use crate::support::answers::{assert_failed, marker, reason, refusal, responder, run_batch};
 use crate::support::{
     CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
     role_arn, test_config,
 };
 use serde_json::{Value, json};
-use std::time::Duration;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
 use subdomain_delegation::ports::{AdapterError, ErrorKind};
 use subdomain_delegation::testkit::{Memory, Op};
-use tokio::time::Instant;
 
 /// The provider's own account, which holds the parent zone (the DNS account).
 const DNS: &str = PARENT_ACCOUNT;
@@ -118,28 +116,7 @@ impl Fx {
 
     /// Hands an SQS batch to the provider; returns the answers PUT, in the order sent.
     async fn batch(&self, requests: &[Value]) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let failures = self
-            .provider
-            .handle_queue(&sqs_event(requests), deadline, "test-log-stream")
-            .await;
-        assert!(failures.batch_item_failures.is_empty(), "{failures:?}");
-        self.answers_to(requests)
-    }
-
-    fn answers_to(&self, requests: &[Value]) -> Vec<Value> {
-        let puts: Vec<Value> = self.receiver.puts().iter().map(|p| p.json()).collect();
-        requests
-            .iter()
-            .map(|r| {
-                let mine: Vec<&Value> = puts
-                    .iter()
-                    .filter(|a| a["RequestId"] == r["RequestId"])
-                    .collect();
-                assert_eq!(mine.len(), 1, "one answer per request");
-                mine[0].clone()
-            })
-            .collect()
+        run_batch(&self.provider, &self.receiver, requests).await
     }
 
     /// A batch of Creates that must all succeed; returns their IDs.

@@ -2,7 +2,9 @@
 //! CloudFormation runner over the in-memory AWS of `subdomain_delegation::testkit`, with request
 //! verification on: every test takes a few milliseconds and needs no emulator.
 
-use crate::support::answers::{assert_failed, marker, reason, refusal, responder, sqs_event};
+use crate::support::answers::{
+    answers_to, assert_failed, marker, reason, refusal, responder, run_batch, sqs_event,
+};
 use crate::support::{
     CHILD_ACCOUNT, Driver, OTHER_ACCOUNT, PARENT_ACCOUNT, Rec, Receiver, TEST_POLICY, fqdn_sorted,
     role_arn, test_config,
@@ -1231,28 +1233,11 @@ impl Fx {
 
     /// Hands an SQS batch to the provider; returns the answers PUT, in the order sent.
     async fn batch(&self, requests: &[Value]) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let failures = self
-            .provider
-            .handle_queue(&sqs_event(requests), deadline, "test-log-stream")
-            .await;
-        assert!(failures.batch_item_failures.is_empty(), "{failures:?}");
-        self.answers_to(requests)
+        run_batch(&self.provider, &self.receiver, requests).await
     }
 
     fn answers_to(&self, requests: &[Value]) -> Vec<Value> {
-        let puts: Vec<Value> = self.receiver.puts().iter().map(|p| p.json()).collect();
-        requests
-            .iter()
-            .map(|r| {
-                let mine: Vec<&Value> = puts
-                    .iter()
-                    .filter(|a| a["RequestId"] == r["RequestId"])
-                    .collect();
-                assert_eq!(mine.len(), 1, "one answer per request");
-                mine[0].clone()
-            })
-            .collect()
+        answers_to(&self.receiver, requests)
     }
 }
 

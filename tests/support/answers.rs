@@ -1,12 +1,16 @@
 //! What the rule tests share about answers: one responder, the SQS event a batch arrives in, and
 //! the shape of a FAILED answer (docs/design.md, "The answer").
 
+use super::Receiver;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::Duration;
 use subdomain_delegation::cfn::responder::Responder;
+use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::domain::guardrail::ChangeRefusal;
+use subdomain_delegation::ports::Connector;
 use subdomain_delegation::ports::{AdapterError, ErrorKind};
+use tokio::time::Instant;
 
 /// One responder for all tests: building its HTTP client (TLS roots) takes longer than a test.
 /// The receiver closes every connection, so nothing pooled outlives a test's runtime.
@@ -56,4 +60,35 @@ pub fn refusal(message: &str) -> AdapterError {
         "",
         message,
     )
+}
+
+/// Hands an SQS batch of these requests to the provider, which must report no item failure;
+/// returns the answers PUT, in the order sent.
+pub async fn run_batch<C: Connector>(
+    provider: &Provider<C>,
+    receiver: &Receiver,
+    requests: &[Value],
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let failures = provider
+        .handle_queue(&sqs_event(requests), deadline, "test-log-stream")
+        .await;
+    assert!(failures.batch_item_failures.is_empty(), "{failures:?}");
+    answers_to(receiver, requests)
+}
+
+/// The one answer PUT for each request, in the order of the requests.
+pub fn answers_to(receiver: &Receiver, requests: &[Value]) -> Vec<Value> {
+    let puts: Vec<Value> = receiver.puts().iter().map(|p| p.json()).collect();
+    requests
+        .iter()
+        .map(|r| {
+            let mine: Vec<&Value> = puts
+                .iter()
+                .filter(|a| a["RequestId"] == r["RequestId"])
+                .collect();
+            assert_eq!(mine.len(), 1, "one answer per request");
+            mine[0].clone()
+        })
+        .collect()
 }

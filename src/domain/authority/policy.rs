@@ -157,4 +157,4 @@ fn pattern_matches(pattern: &str, name: &DnsName) -> bool {
 
 #[cfg(test)]
 #[path = "../tests/authority/policy.rs"]
-mod tests;
+pub(super) mod tests;

@@ -1,5 +1,6 @@
 //! Unit tests of `domain::authority::accounts`, with plain values.
 use super::*;
+use crate::domain::authority::policy::tests::policy;
 
 fn n(s: &str) -> DnsName {
     DnsName::parse(s).unwrap()
@@ -7,12 +8,6 @@ fn n(s: &str) -> DnsName {
 const OWN: &str = "111111111111";
 const A: &str = "222222222222";
 const B: &str = "333333333333";
-
-fn policy() -> Policy {
-    Policy::parse(r#"{"allow":[{"accounts":["222222222222"],"names":["dev.example.com"]},
-        {"accounts":["*"],"names":["{account}.accounts.example.com","*.{account}.accounts.example.com"]}]}"#)
-    .unwrap()
-}
 
 #[test]
 fn own_account_may_delegate_anything() {

@@ -1,7 +1,9 @@
 //! Unit tests of `domain::authority::policy`, with plain values.
 use super::*;
 
-fn policy() -> Policy {
+/// A policy that allots dev.example.com to account 222222222222 and every account its own
+/// subtree; the accounts tests use it too.
+pub(in crate::domain::authority) fn policy() -> Policy {
     Policy::parse(r#"{"allow":[{"accounts":["222222222222"],"names":["dev.example.com"]},
         {"accounts":["*"],"names":["{account}.accounts.example.com","*.{account}.accounts.example.com"]}]}"#)
     .unwrap()
