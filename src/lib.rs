@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod aws;
 pub mod cfn;
+pub mod cli;
 pub mod config;
 pub mod dns;
 pub mod domain;

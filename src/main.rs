@@ -4,6 +4,7 @@
 #![deny(clippy::too_many_lines)]
 
 use aws_lambda_events::event::sqs::SqsBatchResponse;
+use clap::Parser;
 use lambda_runtime::tracing;
 use lambda_runtime::tracing::subscriber::EnvFilter;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -14,13 +15,9 @@ use subdomain_delegation::aws::SdkConnector;
 use subdomain_delegation::cfn::queue::sqs_records;
 use subdomain_delegation::cfn::responder::Responder;
 use subdomain_delegation::cfn::runner::Provider;
+use subdomain_delegation::cli::{Cli, Command, InvokeArgs, VERSION};
 use subdomain_delegation::config::{self, Config};
 use tokio::time::Instant;
-
-const USAGE: &str = "usage: subdomain-delegation [invoke EVENT.json [--timeout SECONDS] | audit ...]\n\
-    Without arguments it runs under the Lambda Runtime API. `invoke` handles one event outside\n\
-    Lambda, prints the answer on stdout (logs go to stderr) and PUTs it when the ResponseURL is allowed.\n\
-    `audit` checks every delegation of parent zones over DNS (`audit --help`).";
 
 /// Lambda's log format settings (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, `RUST_LOG`), with
 /// HTTP client internals held at INFO: at DEBUG they print request URLs, and a ResponseURL's query
@@ -81,17 +78,13 @@ async fn provider() -> (Provider<SdkConnector>, SdkConnector) {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
+    // Help and --version go to stdout with exit 0; usage errors to stderr with exit 2.
+    match Cli::parse().command {
         None => run_lambda().await,
-        Some("invoke") => invoke(&args[1..]).await,
-        Some("audit") => {
+        Some(Command::Invoke(args)) => invoke(args).await,
+        Some(Command::Audit(args)) => {
             init_logging(std::io::stderr);
-            std::process::exit(subdomain_delegation::audit::cli::main(&args[1..]).await)
-        }
-        Some(_) => {
-            eprintln!("{USAGE}");
-            std::process::exit(2);
+            std::process::exit(subdomain_delegation::audit::cli::main(args).await)
         }
     }
 }
@@ -148,6 +141,7 @@ async fn dispatch(
 
 async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     init_logging(std::io::stdout);
+    tracing::info!(version = VERSION, "subdomain-delegation starting");
     let (provider, connector) = provider().await;
     let (provider, connector) = (&provider, &connector);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
@@ -172,24 +166,10 @@ async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-async fn invoke(args: &[String]) -> Result<(), lambda_runtime::Error> {
+async fn invoke(args: InvokeArgs) -> Result<(), lambda_runtime::Error> {
     init_logging(std::io::stderr);
-    let (path, timeout) = match args {
-        [path] => (path, 300),
-        [path, flag, secs] if flag == "--timeout" => match secs.parse::<u64>() {
-            Ok(secs) => (path, secs),
-            Err(_) => {
-                eprintln!("--timeout takes a whole number of seconds\n{USAGE}");
-                std::process::exit(2);
-            }
-        },
-        _ => {
-            eprintln!("{USAGE}");
-            std::process::exit(2);
-        }
-    };
-    let bytes = std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(timeout);
+    let bytes = args.read_event()?;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout);
     // A file that is not JSON is handled like Lambda would hand it over: as a JSON string.
     let event = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));

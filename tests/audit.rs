@@ -310,7 +310,7 @@ fn parse_output(code: i32, stdout: &[u8], stderr: &[u8]) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_verdict_is_found_with_its_evidence() {
     let scene = Scene::new().await;
-    let out = run(&scene.moto.endpoint, scene.args(&["--format", "json"])).await;
+    let out = run(&scene.moto.endpoint, scene.args(&["--format=json"])).await;
     assert_eq!(out.verdicts(), scene.expected, "stderr: {}", out.stderr);
     assert_eq!(out.code, 1, "findings exit 1: {}", out.stderr);
     let summary = out.summary();
@@ -640,7 +640,8 @@ async fn unknown_zones_and_denied_reads_exit_with_the_error_code() {
         .await
         .unwrap();
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("usage: subdomain-delegation audit"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("subdomain-delegation audit"), "{bad:?}: {err}");
     }
     // No permission: every Route 53 read is denied.
     let denying = DenyingMoto::start();

@@ -210,3 +210,87 @@ async fn example_events_parse_and_failures_say_what_to_fix() {
     }
     assert!(seen >= 4, "expected the example events, found {seen}");
 }
+
+/// The binary with arguments only, no AWS: `(exit code, stdout, stderr)`.
+fn run_cli(args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_subdomain-delegation"))
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL", "true")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running the binary");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn version_and_help_go_to_stdout_with_exit_0_and_usage_errors_exit_2() {
+    let (code, out, _) = run_cli(&["--version"], b"");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out.trim(),
+        format!("subdomain-delegation {}", env!("CARGO_PKG_VERSION"))
+    );
+    for args in [&["--help"][..], &["audit", "--help"], &["invoke", "--help"]] {
+        let (code, out, err) = run_cli(args, b"");
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(
+            out.contains("Usage: subdomain-delegation"),
+            "{args:?}: {out}"
+        );
+    }
+    let (_, help, _) = run_cli(&["audit", "--help"], b"");
+    assert!(
+        help.contains("--format <FORMAT>") && help.contains("Exit codes"),
+        "{help}"
+    );
+    for args in [&["bogus"][..], &["invoke"], &["audit", "--format=xml"]] {
+        let (code, out, err) = run_cli(args, b"");
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(out.is_empty(), "{args:?}: errors go to stderr, not {out}");
+        assert!(err.contains("error:"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn invoke_reads_the_event_from_standard_input() {
+    // A Create that names no child zone fails at parsing: no AWS call, and the answer is printed
+    // (the loopback ResponseURL has no listener, so it is not delivered).
+    let event = json!({
+        "RequestType": "Create",
+        "ResponseURL": "http://127.0.0.1:9/answer",
+        "StackId": "arn:aws:cloudformation:us-east-1:111111111111:stack/s/1",
+        "RequestId": "r-1",
+        "LogicalResourceId": "Delegation",
+        "ResourceType": "Custom::SubdomainDelegation",
+        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:us-east-1:111111111111:function:f"},
+    });
+    let (code, out, err) = run_cli(
+        &["invoke", "-", "--timeout=20"],
+        event.to_string().as_bytes(),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let answer: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("ChildHostedZoneId"),
+        "{answer}"
+    );
+}

@@ -241,15 +241,15 @@ async fn the_packaged_binary_under_cargo_lambda_watch_handles_the_example_events
 
     let logs = stop_function(function, &log_path);
 
-    // Every line is JSON with a level and a message, inside the runtime's span with the Lambda
-    // request ID.
-    let lines: Vec<Value> = logs
+    // Every line is JSON: a log line with a level and a message, inside the runtime's span with
+    // the Lambda request ID, or a request's metrics (Embedded Metric Format).
+    let (metrics, lines): (Vec<Value>, Vec<Value>) = logs
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}"))
         })
-        .collect();
+        .partition(|l: &Value| l.get("_aws").is_some());
     for line in &lines {
         assert!(
             line["level"].is_string() && line["timestamp"].is_string(),
@@ -296,6 +296,32 @@ async fn the_packaged_binary_under_cargo_lambda_watch_handles_the_example_events
     assert_eq!(summaries[0]["name"], "dev.example.com");
     assert_eq!(summaries[0]["parent_zone"], w.parent_zone.as_str());
     assert_eq!(summaries[6]["status"], "FAILED");
+    // One metrics document per request, beside its summary line.
+    let counted: Vec<(&str, &str)> = metrics
+        .iter()
+        .map(|m| {
+            assert_eq!(m["Requests"], 1, "{m}");
+            assert_eq!(m["FunctionName"], "_", "{m}");
+            assert_eq!(
+                m["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+                "SubdomainDelegation"
+            );
+            (
+                m["RequestType"].as_str().unwrap(),
+                m["Outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let summarized: Vec<(&str, &str)> = summaries
+        .iter()
+        .map(|s| {
+            (
+                s["request_type"].as_str().unwrap(),
+                s["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counted, summarized);
     assert!(
         lines.iter().any(|l| l["level"] == "ERROR"
             && l["problem"]
@@ -342,6 +368,7 @@ async fn the_audit_event_under_cargo_lambda_watch_prints_findings_and_metrics() 
     assert_eq!(summary["zones"], json!(["example.com"]));
     assert_eq!(summary["verdicts"]["dangling"], 1);
     assert_eq!(summary["exit_code"], 1);
+    assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"));
     let logs = stop_function(function, &log_path);
     let lines: Vec<Value> = logs
         .lines()

@@ -41,6 +41,10 @@ async fn throttling_and_prior_request_not_complete_are_ridden_out() {
         "the summary counts retried calls (4 refused, then the write): {summary}"
     );
     assert_eq!(
+        summary["route53_throttles"], 4,
+        "Throttling and PriorRequestNotComplete are both throttles: {summary}"
+    );
+    assert_eq!(
         rig.w.delegations().await,
         vec![rig.expected_ns("dev.example.com", 172800).await]
     );

@@ -15,6 +15,7 @@ use std::time::Duration;
 use subdomain_delegation::cfn::runner::Provider;
 use subdomain_delegation::config::Config;
 use subdomain_delegation::domain::authority::Policy;
+use subdomain_delegation::domain::discovery::ParentScope;
 use subdomain_delegation::ports::{AdapterError, ErrorKind};
 use subdomain_delegation::testkit::{Call, Memory, Op};
 use tokio::time::Instant;
@@ -331,6 +332,121 @@ async fn the_parent_by_name_is_the_one_public_zone_of_that_name(door: Door) {
     assert_eq!(answer["PhysicalResourceId"], marker(&event));
     assert_eq!(fx.changes(), 1, "only the first Create wrote");
     assert!(fx.aws.below_apex(&second).is_empty());
+}
+
+/// `svc.eng.corp.test` in the child account, its parent left to discovery, under a policy that
+/// lets the child account delegate below corp.test.
+async fn discovery_fixture(door: Door, scope: &str) -> (Fx, String, Value) {
+    let policy = r#"{"allow":[{"accounts":["222222222222"],"names":["*.corp.test"]},
+      {"accounts":["*"],"names":["*.{account}.accounts.example.com"]}]}"#;
+    let config = Config {
+        parent_scope: ParentScope::parse(Some(scope)).unwrap(),
+        ..config(Some(policy))
+    };
+    let fx = fixture_with(config, door).await;
+    let corp = fx.aws.add_zone(DNS, "corp.test");
+    let child = fx.aws.add_zone(CHILD, "svc.eng.corp.test");
+    let mut props = fx.props_for(&child, CHILD);
+    props.as_object_mut().unwrap().remove("ParentHostedZoneId");
+    (fx, corp, props)
+}
+
+async fn a_parent_not_named_is_the_longest_writable_suffix_zone(door: Door) {
+    let (fx, corp, props) = discovery_fixture(door, "*").await;
+    let eng = fx.aws.add_zone(DNS, "eng.corp.test");
+    fx.aws.add_private_zone(DNS, "eng.corp.test");
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        format!("{eng}/svc.eng.corp.test")
+    );
+    assert_eq!(answer["Data"]["ParentHostedZoneId"], json!(eng));
+    assert_eq!(
+        fx.aws.below_apex(&eng).len(),
+        1,
+        "delegated in eng.corp.test"
+    );
+    assert!(fx.aws.below_apex(&corp).is_empty(), "not in corp.test");
+    assert_eq!(
+        fx.aws.count(Op::ListHostedZonesByName, DNS),
+        1,
+        "found at the first, longest name"
+    );
+    // The Delete finds the zone in the ID, as for a named parent.
+    let id = answer["PhysicalResourceId"].as_str().unwrap();
+    let deleted = fx.send(fx.driver.delete(id, &props)).await;
+    assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
+    assert!(fx.aws.below_apex(&eng).is_empty());
+}
+
+async fn without_a_writable_suffix_zone_discovery_fails_saying_what_it_searched(door: Door) {
+    // corp.test exists but is not among the zones the provider may write.
+    let (fx, _, props) = discovery_fixture(door, "Z0OTHERZONE").await;
+    let event = fx.driver.create(&props);
+    let answer = fx.send(event.clone()).await;
+    assert_failed(
+        &answer,
+        "no parent zone found for svc.eng.corp.test: searched eng.corp.test, corp.test, test among the public zones the provider may write (ParentHostedZoneIds: Z0OTHERZONE)",
+    );
+    assert_eq!(answer["PhysicalResourceId"], marker(&event));
+    assert_eq!(fx.changes(), 0);
+}
+
+async fn two_public_zones_of_the_found_name_fail_naming_both(door: Door) {
+    let (fx, corp, props) = discovery_fixture(door, "*").await;
+    let second = fx.aws.add_zone(DNS, "corp.test");
+    let answer = fx.send(fx.driver.create(&props)).await;
+    assert_failed(&answer, "2 public hosted zones are named corp.test");
+    assert!(
+        reason(&answer).contains(&corp) && reason(&answer).contains(&second),
+        "{answer}"
+    );
+    assert_eq!(fx.changes(), 0);
+}
+
+async fn an_update_that_now_finds_another_parent_is_a_replacement(door: Door) {
+    let (fx, corp, props) = discovery_fixture(door, "*").await;
+    let old_id = fx.create(&props).await;
+    assert_eq!(old_id, format!("{corp}/svc.eng.corp.test"));
+    let eng = fx.aws.add_zone(DNS, "eng.corp.test");
+    let answer = fx.send(fx.driver.update(&old_id, &props, &props)).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        format!("{eng}/svc.eng.corp.test")
+    );
+    assert_eq!(
+        fx.aws.below_apex(&eng).len(),
+        1,
+        "written in the parent found now"
+    );
+    assert_eq!(
+        fx.aws.below_apex(&corp).len(),
+        1,
+        "the old one waits for the cleanup"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_looks_each_candidate_name_up_once() {
+    let (fx, corp, _) = discovery_fixture(Door::Direct, "*").await;
+    let requests: Vec<Value> = (0..3)
+        .map(|i| {
+            let mut r = fx.genuine_create(CHILD, &format!("app{i}.corp.test"), &format!("D{i}"));
+            r["ResourceProperties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("ParentHostedZoneId");
+            r
+        })
+        .collect();
+    let answers = fx.batch(&requests).await;
+    for answer in &answers {
+        assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    }
+    assert_eq!(fx.aws.below_apex(&corp).len(), 3);
+    assert_eq!(fx.aws.count(Op::ListHostedZonesByName, DNS), 1);
 }
 
 async fn an_identical_record_is_adopted(door: Door) {
@@ -1425,6 +1541,10 @@ macro_rules! through_every_door {
 through_every_door!(
     create_writes_ns_with_the_child_name_servers,
     the_parent_by_name_is_the_one_public_zone_of_that_name,
+    a_parent_not_named_is_the_longest_writable_suffix_zone,
+    without_a_writable_suffix_zone_discovery_fails_saying_what_it_searched,
+    two_public_zones_of_the_found_name_fail_naming_both,
+    an_update_that_now_finds_another_parent_is_a_replacement,
     an_identical_record_is_adopted,
     a_redelivered_create_gives_the_same_answer,
     another_delegation_at_the_name_fails_and_is_left_untouched,

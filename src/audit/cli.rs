@@ -1,44 +1,82 @@
 //! `subdomain-delegation audit`: the audit from the command line (docs/design.md, "Audit"). Reads
-//! the arguments, runs the audit, prints a table (on a terminal) or JSON lines, a progress line on
-//! stderr when it is a terminal, and exits with a code a pipeline can gate on (`report::EXIT_*`).
+//! the arguments (clap), runs the audit, prints a table or JSON lines, a progress line on stderr
+//! when it is a terminal, and exits with a code a pipeline can gate on (`report::EXIT_*`).
 
 use super::report::{self, EXIT_USAGE};
 use super::{Options, add_overrides, parent_role, parse_nameserver_address, parse_zone};
 use crate::config::Config;
 use crate::dns::prober::DEFAULT_TIMEOUT;
+use crate::domain::properties::ParentZoneRef;
 use crate::text::comma_list;
 use crate::usecase::audit::{
     AuditRequest, DEFAULT_CONCURRENCY, DEFAULT_RECHECK_AFTER, Observer, RemovalRequest,
 };
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-pub const USAGE: &str = "usage: subdomain-delegation audit [ZONE...] [options]
-  ZONE                        a parent zone, by ID or name (repeatable; default: every public
-                              zone the credentials can list)
-  --format table|json         a table for people (default on a terminal) or JSON lines
-  --nameserver-address HOST=ADDR[:PORT]
-                              ask ADDR instead of resolving HOST (repeatable)
-  --parent-role-arn ARN       read (and change) the parent zones as this role
-  --parent-external-id ID     ExternalId for that role
-  --concurrency N             delegations probed at once (default 64)
-  --timeout SECONDS           one DNS try's timeout (default 2; one retry)
-  --remove-dangling           delete the dangling delegations a second probe confirms
-  --allowed-names PATTERNS    with --remove-dangling: the names it may delete (comma-separated
-                              IAM StringLike patterns, like the template's AllowedRecordNames)
-  --recheck-after SECONDS     with --remove-dangling: pause between the two probes (default 60)
-  --no-progress               no progress line on stderr
-exit codes: 0 every delegation ok; 1 findings (a verdict other than ok); 2 usage;
+/// The most delegations probed at once.
+const MAX_CONCURRENCY: u16 = 1024;
+/// The longest pause or timeout the command line takes, in seconds (a day).
+const MAX_SECONDS: f64 = 86_400.0;
+/// The shortest DNS try timeout: below it every answer would be a timeout.
+const MIN_DNS_TIMEOUT: Duration = Duration::from_millis(10);
+
+const EXIT_CODES: &str =
+    "Exit codes: 0 every delegation ok; 1 findings (a verdict other than ok); 2 usage;
             3 errors (a zone could not be read, a removal failed)";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// A table for people.
     Table,
+    /// JSON lines (one per delegation, then a summary), for pipelines.
     Json,
 }
 
-/// The parsed command line.
+/// The audit's command line, as clap reads it; [`AuditArgs::check`] turns it into [`Args`].
+#[derive(Clone, Debug, clap::Args)]
+#[command(after_help = EXIT_CODES)]
+pub struct AuditArgs {
+    /// Parent zones, by ID or name [default: every public zone the credentials can list]
+    #[arg(value_name = "ZONE", value_parser = parse_zone)]
+    zones: Vec<ParentZoneRef>,
+    /// Output format. The table is the default wherever the output goes, a terminal or a pipe:
+    /// scripts ask for JSON explicitly.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Ask ADDR instead of resolving HOST (repeatable; the port defaults to 53)
+    #[arg(long, value_name = "HOST=ADDR[:PORT]", value_parser = parse_nameserver_address)]
+    nameserver_address: Vec<(String, SocketAddr)>,
+    /// Read (and change) the parent zones as this role
+    #[arg(long, value_name = "ARN")]
+    parent_role_arn: Option<String>,
+    /// ExternalId for that role
+    #[arg(long, value_name = "ID", requires = "parent_role_arn")]
+    parent_external_id: Option<String>,
+    /// Delegations probed at once
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=MAX_CONCURRENCY as i64))]
+    concurrency: u16,
+    /// One DNS try's timeout, in seconds (one retry) [default: 2]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    timeout: Option<Duration>,
+    /// Delete the dangling delegations a second probe confirms
+    #[arg(long, requires = "allowed_names")]
+    remove_dangling: bool,
+    /// With --remove-dangling: the names it may delete (comma-separated IAM StringLike patterns,
+    /// like the template's AllowedRecordNames)
+    #[arg(long, value_name = "PATTERNS", requires = "remove_dangling")]
+    allowed_names: Option<String>,
+    /// With --remove-dangling: pause between the two probes, in seconds [default: 60]
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, requires = "remove_dangling")]
+    recheck_after: Option<Duration>,
+    /// No progress line on stderr (it is shown only on a terminal anyway)
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// The checked command line.
 #[derive(Clone, Debug)]
 pub struct Args {
     pub options: Options,
@@ -46,100 +84,56 @@ pub struct Args {
     pub progress: bool,
 }
 
-fn value<'a>(flag: &str, it: &mut impl Iterator<Item = &'a String>) -> Result<&'a String, String> {
-    it.next().ok_or_else(|| format!("{flag} needs a value"))
-}
-
-fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+fn seconds(text: &str) -> Result<Duration, String> {
     text.parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s <= MAX_SECONDS)
         .map(Duration::from_secs_f64)
-        .ok_or_else(|| format!("{flag} takes seconds from 0 to 86400, not {text:?}"))
+        .ok_or_else(|| format!("takes seconds from 0 to {MAX_SECONDS}, not {text:?}"))
 }
 
-/// Reads the arguments after `audit`.
-pub fn parse(args: &[String], stdout_is_terminal: bool) -> Result<Args, String> {
-    let mut zones = Vec::new();
-    let mut overrides = HashMap::new();
-    let (mut role, mut external_id) = (None, None);
-    let mut format = None;
-    let (mut concurrency, mut timeout) = (DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT);
-    let (mut remove, mut allowed, mut recheck) = (false, None, DEFAULT_RECHECK_AFTER);
-    let mut progress = true;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--format" => {
-                format = Some(match value(arg, &mut it)?.as_str() {
-                    "table" => Format::Table,
-                    "json" => Format::Json,
-                    other => return Err(format!("--format is table or json, not {other:?}")),
-                });
-            }
-            "--nameserver-address" => {
-                add_overrides(
-                    &mut overrides,
-                    [parse_nameserver_address(value(arg, &mut it)?)?],
-                );
-            }
-            "--parent-role-arn" => role = Some(value(arg, &mut it)?.clone()),
-            "--parent-external-id" => external_id = Some(value(arg, &mut it)?.clone()),
-            "--concurrency" => {
-                concurrency = value(arg, &mut it)?
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=1024).contains(n))
-                    .ok_or("--concurrency takes a number from 1 to 1024")?;
-            }
-            "--timeout" => {
-                timeout = seconds(arg, value(arg, &mut it)?)?.max(Duration::from_millis(10))
-            }
-            "--remove-dangling" => remove = true,
-            "--allowed-names" => allowed = Some(value(arg, &mut it)?.clone()),
-            "--recheck-after" => recheck = seconds(arg, value(arg, &mut it)?)?,
-            "--no-progress" => progress = false,
-            "-h" | "--help" => return Err(String::new()),
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            zone => zones.push(parse_zone(zone)?),
-        }
-    }
-    if external_id.is_some() && role.is_none() {
-        return Err("--parent-external-id needs --parent-role-arn".into());
-    }
-    let allowed_names = allowed_names(remove, allowed.as_deref())?;
-    Ok(Args {
-        options: Options {
-            request: AuditRequest {
-                zones,
-                concurrency,
-                removal: remove.then(|| RemovalRequest {
-                    allowed_names,
-                    recheck_after: recheck,
-                    comment: "subdomain-delegation audit --remove-dangling".into(),
-                }),
-            },
-            nameserver_addresses: overrides,
-            parent_role: role.map(|arn| parent_role(&arn, external_id)).transpose()?,
-            dns_timeout: timeout,
-        },
-        format: format.unwrap_or(if stdout_is_terminal {
-            Format::Table
+impl AuditArgs {
+    /// What clap cannot check alone: the role ARN and the allowed names.
+    pub fn check(self) -> Result<Args, String> {
+        let parent_role = self
+            .parent_role_arn
+            .map(|arn| parent_role(&arn, self.parent_external_id))
+            .transpose()?;
+        let removal = if self.remove_dangling {
+            Some(RemovalRequest {
+                allowed_names: allowed_names(self.allowed_names.as_deref())?,
+                recheck_after: self.recheck_after.unwrap_or(DEFAULT_RECHECK_AFTER),
+                comment: "subdomain-delegation audit --remove-dangling".into(),
+            })
         } else {
-            Format::Json
-        }),
-        progress,
-    })
+            None
+        };
+        let mut nameserver_addresses = Default::default();
+        add_overrides(&mut nameserver_addresses, self.nameserver_address);
+        Ok(Args {
+            options: Options {
+                request: AuditRequest {
+                    zones: self.zones,
+                    concurrency: usize::from(self.concurrency),
+                    removal,
+                },
+                nameserver_addresses,
+                parent_role,
+                dns_timeout: self
+                    .timeout
+                    .map_or(DEFAULT_TIMEOUT, |t| t.max(MIN_DNS_TIMEOUT)),
+            },
+            format: self.format,
+            progress: !self.no_progress,
+        })
+    }
 }
 
-/// `--allowed-names`, which `--remove-dangling` needs and nothing else takes.
-fn allowed_names(remove: bool, allowed: Option<&str>) -> Result<Vec<String>, String> {
+/// `--allowed-names`, which `--remove-dangling` needs.
+fn allowed_names(allowed: Option<&str>) -> Result<Vec<String>, String> {
     let names = comma_list(allowed);
-    if remove && names.is_empty() {
+    if names.is_empty() {
         return Err("--remove-dangling needs --allowed-names (the names it may delete, e.g. \"*.example.com\")".into());
-    }
-    if !remove && !names.is_empty() {
-        return Err("--allowed-names applies only with --remove-dangling".into());
     }
     Ok(names)
 }
@@ -169,16 +163,14 @@ impl Observer for Stderr {
 }
 
 /// Runs `audit` and returns the process's exit code.
-pub async fn main(args: &[String]) -> i32 {
-    let stdout = std::io::stdout();
-    let args = match parse(args, stdout.is_terminal()) {
+pub async fn main(args: AuditArgs) -> i32 {
+    let args = match args.check() {
         Ok(args) => args,
         Err(why) => {
-            if !why.is_empty() {
-                eprintln!("{why}");
-            }
-            eprintln!("{USAGE}");
-            return if why.is_empty() { 0 } else { EXIT_USAGE };
+            eprintln!(
+                "error: {why}\n\nFor more information, try 'subdomain-delegation audit --help'."
+            );
+            return EXIT_USAGE;
         }
     };
     let config = match Config::from_env() {
@@ -211,7 +203,7 @@ pub async fn main(args: &[String]) -> i32 {
             ),
         ),
     };
-    let mut out = stdout.lock();
+    let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     report::exit_code(&run.report)
@@ -220,41 +212,54 @@ pub async fn main(args: &[String]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        audit: AuditArgs,
+    }
 
     fn args(text: &str) -> Result<Args, String> {
-        let v: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
-        parse(&v, false)
+        let words = std::iter::once("audit").chain(text.split_whitespace());
+        Command::try_parse_from(words)
+            .map_err(|e| e.to_string())?
+            .audit
+            .check()
     }
 
     #[test]
     fn the_command_line_is_read_and_checked() {
-        let a = args("example.com Z0ABC --format table --nameserver-address ns1=127.0.0.1:53 --nameserver-address ns1=127.0.0.2 --concurrency 8 --timeout 0.5").unwrap();
+        let a = args("example.com Z0ABC --format=table --nameserver-address ns1=127.0.0.1:53 --nameserver-address ns1=127.0.0.2 --concurrency 8 --timeout 0.5").unwrap();
         assert_eq!(a.format, Format::Table);
         assert_eq!(a.options.request.zones.len(), 2);
         assert_eq!(a.options.nameserver_addresses["ns1"].len(), 2);
         assert_eq!(a.options.request.concurrency, 8);
         assert_eq!(a.options.dns_timeout, Duration::from_millis(500));
         assert!(a.options.request.removal.is_none());
-        assert_eq!(
-            args("").unwrap().format,
-            Format::Json,
-            "not a terminal: JSON"
-        );
+        let a = args("").unwrap();
+        assert_eq!(a.format, Format::Table, "the table, whatever stdout is");
+        assert_eq!(a.options.request.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(a.options.dns_timeout, DEFAULT_TIMEOUT);
+        assert_eq!(args("--format=json").unwrap().format, Format::Json);
         let a = args("--remove-dangling --allowed-names *.example.com,dev.example.org --recheck-after 2 --parent-role-arn arn:aws:iam::111111111111:role/r --parent-external-id x").unwrap();
         let removal = a.options.request.removal.unwrap();
         assert_eq!(removal.allowed_names, ["*.example.com", "dev.example.org"]);
         assert_eq!(removal.recheck_after, Duration::from_secs(2));
         assert_eq!(a.options.parent_role.unwrap().account, "111111111111");
         assert_eq!(
-            args("--remove-dangling").unwrap_err(),
+            args("--remove-dangling --allowed-names ,").unwrap_err(),
             "--remove-dangling needs --allowed-names (the names it may delete, e.g. \"*.example.com\")"
         );
         for bad in [
             "--format xml",
             "--bogus",
             "--concurrency 0",
+            "--concurrency 1025",
             "--timeout -1",
+            "--remove-dangling",
             "--allowed-names *",
+            "--recheck-after 2",
             "--parent-external-id x",
             "--parent-role-arn nope",
             "--nameserver-address ns1",

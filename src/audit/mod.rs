@@ -11,13 +11,12 @@ use crate::config::Config;
 use crate::dns::HickoryProber;
 use crate::domain::name::DnsName;
 use crate::domain::properties::{ParentZoneRef, RoleSpec, ZoneId, role_arn_account};
-use crate::ports::{Connector, SessionContext};
+use crate::ports::{CallTally, Connector, SessionContext};
 use crate::usecase::audit::{AuditReport, AuditRequest, Observer, audit};
 use aws_config::retry::RetryConfig;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -120,11 +119,11 @@ pub async fn run<O: Observer>(
     let started = Instant::now();
     let connector = SdkConnector::new(sdk.clone(), audit_retry_config())
         .with_requests_per_second(config.route53_requests_per_second);
-    let calls = Arc::new(AtomicU32::new(0));
+    let calls = Arc::new(CallTally::default());
     let session = SessionContext {
         session_name: "sd-audit".into(),
         sts_region: config.sts_region(None),
-        route53_calls: calls.clone(),
+        route53: calls.clone(),
         role_patience_until: tokio::time::Instant::now() + crate::ports::ASSUME_ROLE_PATIENCE,
     };
     let parent = connector
@@ -135,7 +134,7 @@ pub async fn run<O: Observer>(
     let report = audit(&parent, &prober, &options.request, observer).await;
     Ok(Run {
         report,
-        route53_calls: calls.load(Ordering::Relaxed),
+        route53_calls: calls.calls(),
         dns_queries: prober.queries(),
         elapsed: started.elapsed(),
     })

@@ -106,6 +106,7 @@ pub fn error_json(e: &ZoneError) -> Value {
 pub fn summary_json(report: &AuditReport, route53_calls: u32, dns_queries: u64, ms: u128) -> Value {
     json!({
         "record": "summary",
+        "version": crate::cli::VERSION,
         "zones": report.zones.iter().map(|z| z.name.as_str()).collect::<Vec<_>>(),
         "delegations": report.audited.len(),
         "verdicts": counts(report.audited.iter()),

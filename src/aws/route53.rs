@@ -10,26 +10,32 @@ use crate::domain::model::{
 };
 use crate::domain::name::DnsName;
 use crate::domain::properties::ZoneId;
-use crate::ports::{AdapterError, ChildZoneReader, ErrorKind, ParentZoneStore};
+use crate::ports::{AdapterError, CallTally, ChildZoneReader, ErrorKind, ParentZoneStore};
 use aws_sdk_route53::error::DisplayErrorContext;
 use aws_sdk_route53::types::{
     ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
 };
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority, RetryReason,
+};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::ErrorKind as RetryErrorKind;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// `listing::RECORDS_PER_PAGE` as the SDK takes it.
 const RECORDS_PER_PAGE: i32 = listing::RECORDS_PER_PAGE as i32;
 
-/// Counts the HTTP attempts a client makes (retries included), for the summary log line.
+/// Counts the HTTP attempts a client makes (retries included), and those the SDK's classifiers
+/// judged throttled, for the summary log line and the metrics.
 #[derive(Debug, Clone)]
-pub(super) struct CallCounter(pub(super) Arc<AtomicU32>);
+pub(super) struct CallCounter(pub(super) Arc<CallTally>);
 
 impl Intercept for CallCounter {
     fn name(&self) -> &'static str {
@@ -42,8 +48,36 @@ impl Intercept for CallCounter {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.0.call();
         Ok(())
+    }
+}
+
+impl ClassifyRetry for CallCounter {
+    fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, _ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        if let RetryAction::RetryIndicated(RetryReason::RetryableError {
+            kind: RetryErrorKind::ThrottlingError,
+            ..
+        }) = previous
+        {
+            self.0.throttled();
+        }
+        RetryAction::NoActionIndicated
+    }
+
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    /// After every SDK classifier, so that it sees their verdict.
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::run_after(
+            RetryClassifierPriority::transient_error_classifier(),
+        ))
     }
 }
 

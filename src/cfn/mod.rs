@@ -1,6 +1,7 @@
 //! The CloudFormation custom resource protocol: the request, the answer and its delivery, and the
 //! runner that handles one request end to end.
 
+pub mod metrics;
 pub mod queue;
 pub mod request;
 pub mod responder;

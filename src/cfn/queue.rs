@@ -4,9 +4,10 @@
 //! messages whose answer could not be PUT are reported as batch item failures so that SQS
 //! delivers them again.
 
+use super::metrics::{BatchFigures, emit_batch};
 use super::request::notification_message;
 use super::runner::{Delivery, GUARD_MARGIN, Provider, malformed, summary_of, typed};
-use crate::ports::Connector;
+use crate::ports::{CallTally, Connector};
 use crate::usecase::Progress;
 use crate::usecase::pipeline::{self, Item};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -14,7 +15,6 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -64,7 +64,7 @@ struct Message {
     id: String,
     request: super::request::Request,
     url: url::Url,
-    calls: Arc<AtomicU32>,
+    calls: Arc<CallTally>,
 }
 
 impl<C: Connector> Provider<C> {
@@ -106,7 +106,7 @@ impl<C: Connector> Provider<C> {
                 (m, item)
             })
             .collect();
-        let parent_calls = Arc::new(AtomicU32::new(0));
+        let parent_calls = Arc::new(CallTally::default());
         let report = self
             .run_passes(
                 pending,
@@ -118,15 +118,26 @@ impl<C: Connector> Provider<C> {
             .await;
         tracing::info!(
             batch_summary = true,
+            version = crate::cli::VERSION,
             requests,
             parent_zones = report.parent_zones,
-            parent_calls = parent_calls.load(Ordering::Relaxed),
+            parent_calls = parent_calls.calls(),
+            parent_throttles = parent_calls.throttles(),
             change_calls = report.change_calls,
             changes_written = report.changes_written,
             throttle_shrinks = report.throttle_shrinks,
             undelivered = undelivered.len(),
             ms = started.elapsed().as_millis() as u64,
             "batch handled"
+        );
+        emit_batch(
+            self.config().metrics.as_ref(),
+            &BatchFigures {
+                messages: requests,
+                parent_calls: parent_calls.calls(),
+                throttles: parent_calls.throttles(),
+                duration_ms: started.elapsed().as_millis() as u64,
+            },
         );
         let mut response = SqsBatchResponse::default();
         for id in undelivered {
@@ -143,7 +154,7 @@ impl<C: Connector> Provider<C> {
     async fn run_passes(
         &self,
         mut pending: Vec<(Message, Item)>,
-        parent_calls: &Arc<AtomicU32>,
+        parent_calls: &Arc<CallTally>,
         (deadline, started, guard_at): (Instant, Instant, Instant),
         log_stream: &str,
         undelivered: &mut Vec<String>,
@@ -208,7 +219,7 @@ impl<C: Connector> Provider<C> {
         let Some((envelope, request, url)) = self.answerable(request_of(body), id) else {
             return Ok(None);
         };
-        let calls = Arc::new(AtomicU32::new(0));
+        let calls = Arc::new(CallTally::default());
         match request {
             Ok(request) => Ok(Some(Message {
                 id: id.to_owned(),

@@ -3,6 +3,7 @@
 //! answer and logs one summary line (docs/design.md, "The answer" and "Logs"). Business rules
 //! live in the use cases.
 
+use super::metrics::{RequestFigures, emit_request};
 use super::request::{Envelope, Incoming, Request, parse};
 use super::responder::{Responder, redact};
 use super::response::{Answer, body, failed_create_id};
@@ -10,7 +11,7 @@ use crate::config::Config;
 use crate::domain::authority::StackRef;
 use crate::domain::model::RequestKind;
 use crate::domain::properties::Properties;
-use crate::ports::{Connector, SessionContext};
+use crate::ports::{CallTally, Connector, SessionContext};
 use crate::text::cut_at_char_boundary;
 use crate::usecase::Action;
 use crate::usecase::pipeline::{self, Item};
@@ -18,7 +19,6 @@ use crate::usecase::{DelegationRequest, Failure, Outcome, Progress, session_name
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -102,7 +102,7 @@ impl<C: Connector> Provider<C> {
             .unwrap_or(started)
             .max(started);
         let progress = Progress::new(guard_at);
-        let calls = Arc::new(AtomicU32::new(0));
+        let calls = Arc::new(CallTally::default());
         let (mut summary, progress) = match &request {
             Err(problem) => (malformed(&envelope, problem, &progress), progress),
             Ok(request) => {
@@ -161,7 +161,7 @@ impl<C: Connector> Provider<C> {
         to: Delivery<'_>,
         summary: &mut Summary,
         progress: &Progress,
-        calls: &AtomicU32,
+        calls: &CallTally,
     ) -> (Vec<u8>, bool) {
         let kind = summary.kind_name();
         if let Some(reason) = &mut summary.answer.reason {
@@ -193,6 +193,16 @@ impl<C: Connector> Provider<C> {
             to.started,
             &delivered,
         );
+        emit_request(
+            self.config.metrics.as_ref(),
+            &RequestFigures {
+                request_type: kind,
+                outcome: summary.answer.status.as_str(),
+                route53_calls: calls.calls(),
+                throttles: calls.throttles(),
+                duration_ms: to.started.elapsed().as_millis() as u64,
+            },
+        );
         (bytes, ok)
     }
 
@@ -201,7 +211,7 @@ impl<C: Connector> Provider<C> {
         &self,
         request: &Request,
         progress: Progress,
-        calls: Arc<AtomicU32>,
+        calls: Arc<CallTally>,
         deadline: Instant,
         guard_at: Instant,
     ) -> (Summary, Progress) {
@@ -226,7 +236,7 @@ impl<C: Connector> Provider<C> {
     pub(super) fn session(
         &self,
         request: &DelegationRequest,
-        calls: Arc<AtomicU32>,
+        calls: Arc<CallTally>,
     ) -> SessionContext {
         let sts_region = request
             .props
@@ -236,7 +246,7 @@ impl<C: Connector> Provider<C> {
         SessionContext {
             session_name: session_name(&request.stack_id, &request.logical_id),
             sts_region: self.config.sts_region(sts_region),
-            route53_calls: calls,
+            route53: calls,
             role_patience_until: Instant::now() + self.config.assume_role_patience,
         }
     }
@@ -320,7 +330,7 @@ fn log_summary(
     envelope: &Envelope,
     summary: &Summary,
     progress: &Progress,
-    calls: &AtomicU32,
+    calls: &CallTally,
     started: Instant,
     delivered: &str,
 ) {
@@ -329,6 +339,7 @@ fn log_summary(
     let answer = &summary.answer;
     tracing::info!(
         summary = true,
+        version = crate::cli::VERSION,
         request_type = summary.kind_name(),
         requesting_account = stack.as_ref().map(|s| s.account.as_str()).unwrap_or_default(),
         region = stack.as_ref().map(|s| s.region.as_str()).unwrap_or_default(),
@@ -338,7 +349,8 @@ fn log_summary(
         name = identity.as_ref().map(|i| i.name.to_string()).unwrap_or_default(),
         parent_zone = identity.as_ref().map(|i| i.parent_zone_id.to_string()).unwrap_or_default(),
         action = %summary.ending,
-        route53_calls = calls.load(Ordering::Relaxed),
+        route53_calls = calls.calls(),
+        route53_throttles = calls.throttles(),
         ms = started.elapsed().as_millis() as u64,
         status = answer.status.as_str(),
         physical_id = %cut_at_char_boundary(&answer.physical_resource_id, LOG_PHYSICAL_ID_BYTES),

@@ -6,14 +6,17 @@
 
 mod buckets;
 mod endpoints;
+mod metrics;
 
 pub use buckets::response_buckets;
 pub(crate) use endpoints::every_endpoint_is_loopback;
+pub use metrics::{DEFAULT_METRICS_NAMESPACE, MetricsTarget, metrics_target};
 
 use crate::cfn::responder::BUCKET_PREFIXES_VAR;
 use crate::domain::authority::{
     DEFAULT_RESOURCE_TYPE, Policy, PolicyError, is_custom_resource_type,
 };
+use crate::domain::discovery::ParentScope;
 use crate::domain::properties::role_arn_account;
 use crate::ports::ASSUME_ROLE_PATIENCE;
 use crate::text::comma_list;
@@ -52,6 +55,10 @@ pub enum ConfigError {
     ChangeBudget(String),
     #[error("{BUCKET_PREFIXES_VAR} is invalid: {0}")]
     ResponseBuckets(String),
+    #[error("DELEGATION_METRICS_NAMESPACE is invalid: {0}")]
+    Metrics(String),
+    #[error("DELEGATION_PARENT_ZONE_IDS is invalid: {0} (template parameter ParentHostedZoneIds)")]
+    ParentZones(String),
 }
 
 /// Settings of the running provider.
@@ -81,6 +88,10 @@ pub struct Config {
     /// How long a refused AssumeRole is tried again for one request: `ports::ASSUME_ROLE_PATIENCE`
     /// (not an environment setting; tests shorten it).
     pub assume_role_patience: Duration,
+    /// `DELEGATION_METRICS_NAMESPACE` inside Lambda: where the metrics go; `None`: none printed.
+    pub metrics: Option<MetricsTarget>,
+    /// `DELEGATION_PARENT_ZONE_IDS`: the zones parent discovery may choose.
+    pub parent_scope: ParentScope,
 }
 
 impl Config {
@@ -127,6 +138,9 @@ impl Config {
                 .unwrap_or_else(|| "us-east-1".into()),
             parent_roles: parent_roles(var("DELEGATION_PARENT_ROLE_ARNS").as_deref())?,
             route53_requests_per_second,
+            metrics: metrics_target(&var).map_err(ConfigError::Metrics)?,
+            parent_scope: ParentScope::parse(var("DELEGATION_PARENT_ZONE_IDS").as_deref())
+                .map_err(ConfigError::ParentZones)?,
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod authority;
 pub mod batch;
+pub mod discovery;
 pub mod guardrail;
 pub mod listing;
 pub mod model;

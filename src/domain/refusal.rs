@@ -71,6 +71,14 @@ pub enum Refusal {
         count: usize,
         ids: String,
     },
+    #[error(
+        "no parent zone found for {name}: searched {searched} among the public zones the provider may write (ParentHostedZoneIds: {scope}); create the parent zone, add it to the provider's ParentHostedZoneIds, or give ParentHostedZoneId or ParentHostedZoneName"
+    )]
+    NoParentFound {
+        name: DnsName,
+        searched: String,
+        scope: String,
+    },
 }
 
 /// Joins names for a message, keeping it short when there are many.

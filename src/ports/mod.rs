@@ -10,7 +10,7 @@ use crate::domain::probe::{Question, Reply};
 use crate::domain::properties::{RoleSpec, ZoneId};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -59,14 +59,40 @@ pub trait ParentZoneStore {
 /// refused by STS until IAM has propagated it (docs/design.md, "Who may ask").
 pub const ASSUME_ROLE_PATIENCE: Duration = Duration::from_secs(30);
 
+/// Route 53 HTTP attempts (retries included) and how many of them were throttled: what the
+/// summary line and the metrics report of a request (docs/design.md, "Logs" and "Metrics").
+#[derive(Debug, Default)]
+pub struct CallTally {
+    calls: AtomicU32,
+    throttles: AtomicU32,
+}
+
+impl CallTally {
+    pub fn call(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn throttled(&self) {
+        self.throttles.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn calls(&self) -> u32 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub fn throttles(&self) -> u32 {
+        self.throttles.load(Ordering::Relaxed)
+    }
+}
+
 /// Who the adapters act as, and where STS is asked.
 #[derive(Clone, Debug)]
 pub struct SessionContext {
     /// A traceable role session name (stack and logical ID), at most 64 characters.
     pub session_name: String,
     pub sts_region: String,
-    /// Route 53 HTTP attempts of this request (retries included), for the summary log line.
-    pub route53_calls: Arc<AtomicU32>,
+    /// Route 53 HTTP attempts of this request, for the summary log line and the metrics.
+    pub route53: Arc<CallTally>,
     /// Until when a refused AssumeRole is tried again: a reader role created in the same stack
     /// is refused until IAM has propagated it (docs/design.md, "Who may ask"). A batch's first
     /// pass tries once, so that a role that refuses holds no other request.

@@ -73,7 +73,7 @@ impl Memory {
         Ok(Route53In {
             aws: self.clone(),
             account: self.assume_patiently(role, session).await?,
-            counter: session.route53_calls.clone(),
+            counter: session.route53.clone(),
         })
     }
 }

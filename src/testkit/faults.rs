@@ -9,9 +9,8 @@ use crate::domain::guardrail::{ChangeRefusal, Guardrail};
 use crate::domain::model::Change;
 use crate::domain::name::DnsName;
 use crate::domain::properties::ZoneId;
-use crate::ports::{AdapterError, ErrorKind};
+use crate::ports::{AdapterError, CallTally, ErrorKind};
 use std::sync::MutexGuard;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// How long the emulated adapter waits before retrying a throttled call: the shortest of the
@@ -225,13 +224,13 @@ impl Memory {
         &self,
         op: Op,
         account: &str,
-        attempts: Option<&AtomicU32>,
+        attempts: Option<&CallTally>,
         tries: Option<u32>,
     ) -> Result<MutexGuard<'_, State>, AdapterError> {
         let mut throttled = 0;
         loop {
-            if let Some(counter) = attempts {
-                counter.fetch_add(1, Ordering::Relaxed);
+            if let Some(tally) = attempts {
+                tally.call();
             }
             let delay = {
                 let mut s = self.state();
@@ -248,6 +247,9 @@ impl Memory {
                 return Ok(s);
             }
             throttled += 1;
+            if let Some(tally) = attempts {
+                tally.throttled();
+            }
             if tries.is_some_and(|tries| throttled >= tries) {
                 return Err(AdapterError::new(
                     ErrorKind::Throttled,

@@ -9,9 +9,10 @@ use crate::domain::model::{
 };
 use crate::domain::name::{DnsName, same_values};
 use crate::domain::properties::ZoneId;
-use crate::ports::{AdapterError, ChildZoneReader, ErrorKind, ParentZoneStore, ZoneLister};
+use crate::ports::{
+    AdapterError, CallTally, ChildZoneReader, ErrorKind, ParentZoneStore, ZoneLister,
+};
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ pub struct Route53In {
     pub(super) aws: Memory,
     pub(super) account: String,
     /// The session's Route 53 attempts, for the summary line.
-    pub(super) counter: Arc<AtomicU32>,
+    pub(super) counter: Arc<CallTally>,
 }
 
 impl Memory {

@@ -155,6 +155,8 @@ pub fn test_config() -> Config {
         max_changes_per_batch: subdomain_delegation::config::DEFAULT_MAX_CHANGES_PER_BATCH,
         resource_types: vec!["Custom::SubdomainDelegation".into()],
         assume_role_patience: subdomain_delegation::ports::ASSUME_ROLE_PATIENCE,
+        metrics: None,
+        parent_scope: Default::default(),
     }
 }
 
@@ -557,7 +559,8 @@ impl Driver {
 }
 
 /// The fields every summary log line carries (docs/design.md, "Logs").
-pub const SUMMARY_FIELDS: [&str; 12] = [
+pub const SUMMARY_FIELDS: [&str; 13] = [
+    "version",
     "request_type",
     "requesting_account",
     "region",
@@ -576,6 +579,7 @@ pub fn assert_summary_fields(summary: &Value) {
     for key in SUMMARY_FIELDS {
         assert!(summary.get(key).is_some(), "summary lacks {key}: {summary}");
     }
+    assert_eq!(summary["version"], env!("CARGO_PKG_VERSION"), "{summary}");
 }
 
 pub fn uuid() -> String {

@@ -67,7 +67,8 @@ pub enum OnConflict {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Properties {
-    pub parent: ParentZoneRef,
+    /// `None`: discovered from the delegated name (docs/design.md, "Parent discovery").
+    pub parent: Option<ParentZoneRef>,
     pub child_zone_id: ZoneId,
     pub child_role: Option<RoleSpec>,
     pub parent_role: Option<RoleSpec>,
@@ -89,7 +90,9 @@ pub enum PropertyError {
     Unknown { names: String, known: String },
     #[error("property {0} is required")]
     Missing(&'static str),
-    #[error("give exactly one of ParentHostedZoneId and ParentHostedZoneName, not both")]
+    #[error(
+        "give ParentHostedZoneId or ParentHostedZoneName, not both (or neither, and the provider finds the parent)"
+    )]
     BothParents,
     #[error("property {name} {problem}")]
     Invalid { name: &'static str, problem: String },
@@ -140,14 +143,11 @@ impl Properties {
             r.zone_id("ParentHostedZoneId")?,
             r.name("ParentHostedZoneName")?,
         ) {
-            (Some(id), None) => ParentZoneRef::Id(id),
-            (None, Some(name)) => ParentZoneRef::Name(name),
+            (Some(id), None) => Some(ParentZoneRef::Id(id)),
+            (None, Some(name)) => Some(ParentZoneRef::Name(name)),
             (Some(_), Some(_)) => return Err(PropertyError::BothParents),
-            (None, None) => {
-                return Err(PropertyError::Missing(
-                    "ParentHostedZoneId or ParentHostedZoneName",
-                ));
-            }
+            // Neither: the provider discovers the parent (docs/design.md, "Parent discovery").
+            (None, None) => None,
         };
         let child_zone_id = r
             .zone_id("ChildHostedZoneId")?

@@ -13,7 +13,7 @@ fn err(v: Value) -> String {
 #[test]
 fn minimal_properties_get_defaults() {
     let p = parse(json!({"ServiceToken": "arn:aws:lambda:us-east-1:1:function:x", "ServiceTimeout": "600", "ParentHostedZoneId": "/hostedzone/Z0PARENT", "ChildHostedZoneId": "Z0CHILD"})).unwrap();
-    assert_eq!(p.parent, ParentZoneRef::Id(ZoneId("Z0PARENT".into())));
+    assert_eq!(p.parent, Some(ParentZoneRef::Id(ZoneId("Z0PARENT".into()))));
     assert_eq!(p.child_zone_id.as_str(), "Z0CHILD");
     assert_eq!(p.ttl, DEFAULT_TTL);
     assert!(p.wait_for_sync);
@@ -36,7 +36,12 @@ fn strings_and_native_values_are_accepted_alike() {
     assert_eq!(a.dnssec, DnssecMode::Required);
     assert_eq!(
         a.parent,
-        ParentZoneRef::Name(DnsName::parse("example.com").unwrap())
+        Some(ParentZoneRef::Name(DnsName::parse("example.com").unwrap()))
+    );
+    let discovered = parse(json!({"ChildHostedZoneId": "Z1"})).unwrap();
+    assert_eq!(
+        discovered.parent, None,
+        "neither parent property: discovered"
     );
 }
 
@@ -99,11 +104,7 @@ fn every_malformed_property_is_named() {
     assert!(with("StsRegion", json!("US-EAST-1")).contains("property StsRegion"));
     assert!(
         with("ParentHostedZoneName", json!("example.com"))
-            .contains("exactly one of ParentHostedZoneId and ParentHostedZoneName")
-    );
-    assert!(
-        err(json!({"ChildHostedZoneId": "Z2"}))
-            .contains("ParentHostedZoneId or ParentHostedZoneName is required")
+            .contains("give ParentHostedZoneId or ParentHostedZoneName, not both")
     );
     assert!(err(json!({"ParentHostedZoneId": "Z1"})).contains("ChildHostedZoneId is required"));
     assert!(err(json!("text")).contains("must be a JSON object"));

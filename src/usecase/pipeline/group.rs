@@ -3,7 +3,8 @@
 
 use super::Item;
 use super::prepare::Prepared;
-use crate::domain::properties::{ParentZoneRef, RoleSpec};
+use crate::domain::properties::{ParentZoneRef, PropertyError, RoleSpec};
+use crate::usecase::Failure;
 use std::collections::BTreeMap;
 
 /// Requests share a group, and so one parent session, only when everything that shapes that
@@ -41,7 +42,16 @@ pub(super) fn groups<R>(
             Prepared::Delete { identity, props } => {
                 (ParentZoneRef::Id(identity.parent_zone_id.clone()), props)
             }
-            Prepared::Upsert { props, .. } => (props.parent.clone(), props),
+            Prepared::Upsert { props, .. } => match &props.parent {
+                Some(zone) => (zone.clone(), props),
+                // Discovery (`discover`) gives every delegation a parent or an answer first.
+                None => {
+                    let missing =
+                        PropertyError::Missing("ParentHostedZoneId or ParentHostedZoneName");
+                    item.result = Some(Err(Failure::Properties(missing)));
+                    continue;
+                }
+            },
         };
         let key = GroupKey {
             parent_role: props.parent_role.clone(),

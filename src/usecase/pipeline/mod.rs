@@ -13,16 +13,16 @@
 
 mod answer;
 mod commit;
+mod discover;
 mod group;
 mod plan;
 mod prepare;
 
 use super::{Context, DelegationRequest, Failure, Outcome, Progress};
 use crate::config::Config;
-use crate::ports::{Connector, SessionContext};
+use crate::ports::{CallTally, Connector, SessionContext};
 use futures_util::stream::{self, StreamExt};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
 
 /// How many requests of a batch are verified and have their child zone read at once.
 const PREPARE_CONCURRENCY: usize = 16;
@@ -78,7 +78,7 @@ pub async fn run<C: Connector>(
     connector: &C,
     config: &Config,
     items: &mut [Item],
-    parent_calls: Arc<AtomicU32>,
+    parent_calls: Arc<CallTally>,
 ) -> Report {
     let prepared: Vec<prepare::Prepared<C::Child>> = stream::iter(items.iter())
         .map(|item| async move {
@@ -87,6 +87,15 @@ pub async fn run<C: Connector>(
         .buffered(PREPARE_CONCURRENCY)
         .collect()
         .await;
+    let mut prepared = prepared;
+    discover::discover(
+        connector,
+        &config.parent_scope,
+        items,
+        &mut prepared,
+        &parent_calls,
+    )
+    .await;
     let groups = group::groups(items, prepared);
     let mut report = Report {
         parent_zones: groups.len(),
@@ -100,7 +109,7 @@ pub async fn run<C: Connector>(
             connector,
             config,
             session: SessionContext {
-                route53_calls: parent_calls.clone(),
+                route53: parent_calls.clone(),
                 ..first.session.clone()
             },
             progress: &progress,
