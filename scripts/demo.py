@@ -5,14 +5,15 @@ multi-account mode) on a free loopback port, creates example.com in the provider
 dev.example.com / test.example.com in a child account with its reader role, then sends the
 requests CloudFormation would send, each through `subdomain-delegation invoke`. After each step it
 prints the answer and the parent zone's records, and checks them against docs/design.md; any
-mismatch exits non-zero. It ends with `subdomain-delegation audit` finding a dangling delegation.
+mismatch exits non-zero. It shows the summary log line an operator queries, a queued rollout (an
+SQS batch, one change batch for the parent zone, parents found by discovery), the apex guard, and
+ends with `subdomain-delegation audit` finding a dangling delegation.
 """
 
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
@@ -68,6 +69,10 @@ class Demo:
         print(f"child zone  dev.example.com  {self.dev_zone} (account {CHILD_ACCOUNT})")
         print(f"child zone  test.example.com {self.test_zone} (account {CHILD_ACCOUNT})")
         print(f"reader role {READER_ROLE} (ExternalId {EXTERNAL_ID})")
+        print("request verification is OFF (DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION=true): moto cannot hold a")
+        print("  CloudFormation resource *_IN_PROGRESS, so the provider cannot ask whether a request is real. The")
+        print("  function refuses this setting unless every endpoint is loopback; a deployed function never has it.")
+        print("  tests/rules.rs and tests/authority.rs prove the verification instead.")
 
     @staticmethod
     def create_zone(client, name):
@@ -82,39 +87,34 @@ class Demo:
         return sorted((r["Name"], r["Type"], r.get("TTL"), sorted(v["Value"].lower() for v in r.get("ResourceRecords", [])))
                       for r in sets if r["Name"] != "example.com.")
 
+    def env(self):
+        env = dict(os.environ, AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", AWS_LAMBDA_LOG_FORMAT="JSON",
+                   DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL="true",
+                   # moto cannot hold a stack resource *_IN_PROGRESS, so CloudFormation cannot be
+                   # asked whether the request is real; never set this on a deployed function.
+                   DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION="true",
+                   # example.com itself is allotted too, so that the apex guard, not the policy,
+                   # refuses the last step.
+                   DELEGATION_POLICY=json.dumps({"allow": [{"accounts": [CHILD_ACCOUNT],
+                                                            "names": ["example.com", "dev.example.com", "test.example.com",
+                                                                      "*.apps.example.com"]}]}))
+        env.pop("AWS_PROFILE", None)
+        return env
+
     def props(self, child_zone, **extra):
         return {"ParentHostedZoneId": self.parent_zone, "ChildHostedZoneId": child_zone,
                 "ChildRoleArn": READER_ROLE, "ChildExternalId": EXTERNAL_ID, **extra}
 
     def send(self, kind, props, physical_id=None, old_props=None):
-        request_id = str(uuid.uuid4())
-        service_token = f"arn:aws:lambda:us-east-1:{PROVIDER_ACCOUNT}:function:subdomain-delegation"
-        event = {"RequestType": kind, "ServiceToken": service_token,
-                 "ResponseURL": self.receiver.url("demo"),
-                 "StackId": self.stack_id, "RequestId": request_id,
-                 "ResourceType": "Custom::SubdomainDelegation", "LogicalResourceId": "Delegation",
-                 "ResourceProperties": {"ServiceToken": service_token, **props}}
+        event = self.event(kind, props, "Delegation")
         if physical_id:
             event["PhysicalResourceId"] = physical_id
         if old_props is not None:
-            event["OldResourceProperties"] = {"ServiceToken": service_token, **old_props}
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(event, f)
-        env = dict(os.environ, AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
-                   DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL="true",
-                   # moto cannot hold a stack resource *_IN_PROGRESS, so CloudFormation cannot be
-                   # asked whether the request is real; never set this on a deployed function.
-                   DELEGATION_UNSAFE_SKIP_REQUEST_VERIFICATION="true",
-                   DELEGATION_POLICY=json.dumps({"allow": [{"accounts": [CHILD_ACCOUNT],
-                                                            "names": ["dev.example.com", "test.example.com"]}]}))
-        env.pop("AWS_PROFILE", None)
+            event["OldResourceProperties"] = {"ServiceToken": event["ServiceToken"], **old_props}
         started = time.monotonic()
-        out = subprocess.run([self.binary, "invoke", f.name], capture_output=True, text=True, env=env, timeout=120)
+        out = self.invoke(event)
         elapsed = time.monotonic() - started
-        os.unlink(f.name)
-        if out.returncode != 0:
-            sys.exit(f"invoke failed ({out.returncode}):\n{out.stderr}")
         answer = json.loads(out.stdout)
         puts = self.receiver.answers("demo")
         put = json.loads(puts[-1].body) if puts else None
@@ -122,6 +122,25 @@ class Demo:
         self.check(puts[-1].content_type == "", "the PUT carries an empty Content-Type")
         print(f"  answer ({elapsed * 1000:.0f} ms): {json.dumps(answer, sort_keys=True)}")
         return answer
+
+    def event(self, kind, props, logical_id):
+        service_token = f"arn:aws:lambda:us-east-1:{PROVIDER_ACCOUNT}:function:subdomain-delegation"
+        return {"RequestType": kind, "ServiceToken": service_token, "ResponseURL": self.receiver.url("demo"),
+                "StackId": self.stack_id, "RequestId": str(uuid.uuid4()),
+                "ResourceType": "Custom::SubdomainDelegation", "LogicalResourceId": logical_id,
+                "ResourceProperties": {"ServiceToken": service_token, **props}}
+
+    def invoke(self, event):
+        """`subdomain-delegation invoke -`, the event on standard input; keeps the JSON log lines."""
+        out = subprocess.run([self.binary, "invoke", "-"], input=json.dumps(event), capture_output=True,
+                             text=True, env=self.env(), timeout=120)
+        if out.returncode != 0:
+            sys.exit(f"invoke failed ({out.returncode}):\n{out.stderr}")
+        self.logs = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
+        return out
+
+    def log_line(self, key):
+        return next((line for line in self.logs if line.get(key) is True), None)
 
     def check(self, ok, what):
         print(f"  {'ok  ' if ok else 'FAIL'} {what}")
@@ -152,6 +171,12 @@ class Demo:
                    [n.lower() for n in self.child.get_hosted_zone(Id=self.dev_zone)["DelegationSet"]["NameServers"]]),
                    "Data.NameServers are the child zone's name servers")
         self.check(records == [("dev.example.com.", "NS", 172800, self.dev_ns)], "the parent holds NS dev.example.com, TTL 172800")
+        summary = self.log_line("summary")
+        print("  the summary log line (one per request; CloudWatch Logs Insights finds the failures with")
+        print("  `filter summary = 1 and status = \"FAILED\" | fields stack_name, logical_id, reason`):")
+        print("    " + json.dumps({k: v for k, v in (summary or {}).items() if k not in ("timestamp", "level", "span", "spans")}))
+        self.check(summary is not None and summary["action"] == "created" and summary["status"] == "SUCCESS"
+                   and summary["version"], "the summary line says created, SUCCESS, with the provider's version")
 
         self.step("Update in place: TTL 300")
         dev300 = self.props(self.dev_zone, TTL="300")
@@ -180,15 +205,17 @@ class Demo:
         self.check(a["Status"] == "SUCCESS", "SUCCESS")
         self.check(records == [], "the parent zone holds nothing below its apex")
 
+        self.queued_rollout()
+
         self.step("A refused Create: the child account names a zone called example.com, the parent's apex")
         apex_zone = self.create_zone(self.child, "example.com")
         before = self.delegations()
         a = self.send("Create", self.props(apex_zone))
         self.show_records()
-        # The policy allots the child account dev. and test.example.com only, and it is checked
-        # before any call in the parent account; the apex itself is never delegated either way.
-        self.check(a["Status"] == "FAILED" and "may not delegate example.com" in a["Reason"],
-                   "FAILED, saying why (the name is not allotted to the child account)")
+        # The demo's policy allots example.com itself to the child account, so that the apex guard
+        # answers: the provider never touches a zone apex, whatever a policy says.
+        self.check(a["Status"] == "FAILED" and "is the parent zone's own name; the provider never touches a zone apex"
+                   in a["Reason"], "FAILED by the apex guard, saying why")
         self.check(a["PhysicalResourceId"].startswith("failed-create:"), "a failed-create marker ID")
         self.check(self.delegations() == before, "nothing changed")
 
@@ -198,6 +225,43 @@ class Demo:
             return 1
         print("demo: every step did what docs/design.md says")
         return 0
+
+    def queued_rollout(self):
+        """The batched mode: three Creates arrive in one SQS batch (SNS notifications, as the
+        template's topic delivers them), name no parent zone, and are written in one change batch."""
+        self.step("Queued rollout: one SQS batch of three Creates that name no parent (discovered), one change batch")
+        apps = self.create_zone(self.parent, "apps.example.com")
+        props = []
+        for name in ("api", "web", "jobs"):
+            zone = self.create_zone(self.child, f"{name}.apps.example.com")
+            self.allow_reader(zone)
+            props.append({"ChildHostedZoneId": zone, "ChildRoleArn": READER_ROLE, "ChildExternalId": EXTERNAL_ID})
+        requests = [self.event("Create", p, f"App{i}") for i, p in enumerate(props)]
+        sqs = {"Records": [{"messageId": f"m{i}", "eventSource": "aws:sqs", "receiptHandle": f"r{i}",
+                            "body": json.dumps({"Type": "Notification", "Message": json.dumps(r)})}
+                           for i, r in enumerate(requests)]}
+        sent = len(self.receiver.answers("demo"))
+        out = self.invoke(sqs)
+        answers = [json.loads(p.body) for p in self.receiver.answers("demo")[sent:]]
+        for a in answers:
+            print(f"  answer: {a['Status']} {a['PhysicalResourceId']}")
+        batch = self.log_line("batch_summary") or {}
+        print("  the batch summary line: " + json.dumps({k: batch.get(k) for k in
+              ("version", "requests", "parent_zones", "parent_calls", "change_calls", "changes_written", "ms")}))
+        records = self.parent.list_resource_record_sets(HostedZoneId=apps)["ResourceRecordSets"]
+        written = sorted(r["Name"] for r in records if r["Type"] == "NS" and r["Name"] != "apps.example.com.")
+        self.check(json.loads(out.stdout) == {"batchItemFailures": []}, "every message answered: no batch item failures")
+        self.check(len(answers) == 3 and all(a["Status"] == "SUCCESS" and a["PhysicalResourceId"].startswith(apps)
+                                             for a in answers), "three SUCCESS answers in apps.example.com, the zone discovered")
+        self.check(batch.get("change_calls") == 1, "one change batch for the parent zone")
+        self.check(written == ["api.apps.example.com.", "jobs.apps.example.com.", "web.apps.example.com."],
+                   "apps.example.com holds the three delegations")
+
+    def allow_reader(self, zone):
+        """Lets the reader role read another child zone too."""
+        self.child_iam.put_role_policy(RoleName="SubdomainDelegationReader", PolicyName=f"read-{zone}", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["route53:GetHostedZone", "route53:GetDNSSEC"],
+                                                    "Resource": f"arn:aws:route53:::hostedzone/{zone}"}]}))
 
 
 def audit_finds_the_dangling_delegation(demo):
