@@ -13,6 +13,13 @@ use std::time::Duration;
 const TRANSIENT_BACKOFF: Duration = Duration::from_secs(1);
 const TRANSIENT_BACKOFF_CAP: Duration = Duration::from_secs(20);
 
+/// Route 53's throttling error codes: the request rate, and a change still being applied.
+pub(super) const THROTTLING_CODES: [&str; 3] = [
+    "Throttling",
+    "ThrottlingException",
+    "PriorRequestNotComplete",
+];
+
 /// Any AWS SDK call's error, by what the caller can do about it.
 pub fn classify<E, R>(what: &str, err: SdkError<E, R>) -> AdapterError
 where
@@ -38,7 +45,7 @@ where
         | "UnrecognizedClientException"
         | "SignatureDoesNotMatch"
         | "IncompleteSignature" => ErrorKind::AccessDenied,
-        "Throttling" | "ThrottlingException" | "PriorRequestNotComplete" => ErrorKind::Throttled,
+        code if THROTTLING_CODES.contains(&code) => ErrorKind::Throttled,
         "InvalidChangeBatch" if is_stale_batch(&message) => ErrorKind::Stale,
         "InvalidChangeBatch" | "InvalidInput" => {
             ErrorKind::Refused(ChangeRefusal::from_message(format!("{what}: {message}")))

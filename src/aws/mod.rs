@@ -92,8 +92,7 @@ impl SdkConnector {
             .retry_partition(route53_retry_partition())
             .retry_classifier(PaceHooks(pace.clone()))
             .interceptor(PaceHooks(pace.clone()))
-            .interceptor(CallCounter(session.route53.clone()))
-            .retry_classifier(CallCounter(session.route53.clone()));
+            .interceptor(CallCounter(session.route53.clone()));
         if let Some(role) = role {
             config =
                 config.credentials_provider(self.sessions.credentials(role, session, which).await?);

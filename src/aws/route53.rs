@@ -1,7 +1,7 @@
 //! The Route 53 adapter: the child zone reader and the parent zone store, over one client acting
 //! in one account.
 
-use super::errors::{classify, retry_config};
+use super::errors::{THROTTLING_CODES, classify, retry_config};
 use super::pace::AccountPace;
 use crate::domain::listing::{self, Cursor, RecordPage};
 use crate::domain::model::{
@@ -18,22 +18,18 @@ use aws_sdk_route53::types::{
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeTransmitInterceptorContextRef, InterceptorContext,
-};
-use aws_smithy_runtime_api::client::retries::classifiers::{
-    ClassifyRetry, RetryAction, RetryClassifierPriority, RetryReason,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use aws_smithy_types::retry::ErrorKind as RetryErrorKind;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// `listing::RECORDS_PER_PAGE` as the SDK takes it.
 const RECORDS_PER_PAGE: i32 = listing::RECORDS_PER_PAGE as i32;
 
-/// Counts the HTTP attempts a client makes (retries included), and those the SDK's classifiers
-/// judged throttled, for the summary log line and the metrics.
+/// Counts the HTTP attempts a client makes (retries included), and the throttled ones, for the
+/// summary log line and the metrics.
 #[derive(Debug, Clone)]
 pub(super) struct CallCounter(pub(super) Arc<CallTally>);
 
@@ -51,34 +47,32 @@ impl Intercept for CallCounter {
         self.0.call();
         Ok(())
     }
-}
 
-impl ClassifyRetry for CallCounter {
-    fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
-        RetryAction::NoActionIndicated
-    }
-
-    fn classify_retry_v2(&self, _ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
-        if let RetryAction::RetryIndicated(RetryReason::RetryableError {
-            kind: RetryErrorKind::ThrottlingError,
-            ..
-        }) = previous
+    /// A throttled attempt, told by the error code in the response Route 53 sent (the SDK's retry
+    /// classifiers run more than once per attempt, so they cannot count).
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let body = context.inner().response().and_then(|r| r.body().bytes());
+        if body
+            .and_then(error_code)
+            .is_some_and(|code| THROTTLING_CODES.contains(&code))
         {
             self.0.throttled();
         }
-        RetryAction::NoActionIndicated
+        Ok(())
     }
+}
 
-    fn name(&self) -> &'static str {
-        "CallCounter"
-    }
-
-    /// After every SDK classifier, so that it sees their verdict.
-    fn priority(&self) -> RetryClassifierPriority {
-        RetryClassifierPriority::run_after(RetryClassifierPriority::run_after(
-            RetryClassifierPriority::transient_error_classifier(),
-        ))
-    }
+/// The `<Code>` of a Route 53 error response (REST-XML).
+fn error_code(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let len = text[start..].find("</Code>")?;
+    Some(text[start..start + len].trim())
 }
 
 /// A Route 53 client acting in one account (the child's or the parent's).
@@ -399,5 +393,24 @@ impl ParentZoneStore for Route53 {
                 DisplayErrorContext(&e).to_string(),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_code_is_read_from_route53s_error_response() {
+        let throttled = br#"<?xml version="1.0"?>
+<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"#;
+        assert_eq!(error_code(throttled), Some("Throttling"));
+        assert!(THROTTLING_CODES.contains(&"PriorRequestNotComplete"));
+        assert_eq!(
+            error_code(b"<ChangeInfo><Id>/change/C1</Id></ChangeInfo>"),
+            None
+        );
+        assert_eq!(error_code(b"\xff\xfe"), None);
+        assert_eq!(error_code(b"<Code>unterminated"), None);
     }
 }

@@ -264,8 +264,8 @@ for label, value in [("empty", ""), ("lower-case", "zabc"), ("object", {"Ref": "
                      ("sql", "Z1\" OR 1=1 --"), ("too-long", "Z" * 40)]:
     failed(f"d-parent-zone-id-{label}", event(properties=props(ParentHostedZoneId=value)),
            "ParentHostedZoneId", why=f"ParentHostedZoneId {label}")
-failed("d-parent-missing", event(properties=props(ParentHostedZoneId=DROP)), "ParentHostedZoneId",
-       "ParentHostedZoneName", why="neither parent property")
+# Neither parent property is not bad input: the parent is discovered (docs/design.md, "Parent
+# discovery"; tests/rules.rs).
 failed("d-parent-both", event(properties=props(ParentHostedZoneName="example.com")),
        "ParentHostedZoneId", "ParentHostedZoneName", why="both parent properties")
 for label, value, needles in [
@@ -337,9 +337,9 @@ many = props()
 for i in range(2000):
     many[f"Extra{i:04d}"] = "x"
 failed("d-unknown-properties-2000", event(properties=many), "unknown property", why="2000 unknown properties")
-failed("d-properties-all-null", event(properties={k: None for k in props()}), "ParentHostedZoneId",
+failed("d-properties-all-null", event(properties={k: None for k in props()}), "ChildHostedZoneId",
        why="every property null")
-failed("d-properties-empty-object", event(properties={}), "ParentHostedZoneId", why="no properties at all")
+failed("d-properties-empty-object", event(properties={}), "ChildHostedZoneId", why="no properties at all")
 
 # --- E. Names: case, trailing dots, unicode, punycode, injection (DelegatedName vs test.example.com)
 for label, value, needles in [
