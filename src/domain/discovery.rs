@@ -4,6 +4,7 @@
 
 use super::model::Zone;
 use super::name::DnsName;
+use super::plan::the_public_zone;
 use super::properties::ZoneId;
 use super::refusal::Refusal;
 
@@ -73,23 +74,14 @@ pub fn choose(
     zones: Vec<Zone>,
     scope: &ParentScope,
 ) -> Result<Option<Zone>, Refusal> {
-    let mut writable: Vec<Zone> = zones
+    let writable: Vec<Zone> = zones
         .into_iter()
-        .filter(|z| !z.private && z.name == *name && scope.allows(&z.id))
+        .filter(|z| z.name == *name && scope.allows(&z.id))
         .collect();
-    match writable.len() {
-        0 => Ok(None),
-        1 => Ok(Some(writable.remove(0))),
-        count => Err(Refusal::SeveralPublicParents {
-            name: name.clone(),
-            count,
-            ids: writable
-                .iter()
-                .map(|z| z.id.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        }),
+    if writable.iter().all(|z| z.private) {
+        return Ok(None);
     }
+    the_public_zone(name, writable).map(Some)
 }
 
 /// The refusal when no candidate name has a writable public zone.
