@@ -4,14 +4,18 @@
 # and the delegation. Run as the organization's management account, or as a delegated StackSets
 # administrator with --call-as DELEGATED_ADMIN added to each command.
 # The provider must already run in every region listed in CHILD_REGIONS (2-provider-stackset.sh).
+# Service-managed StackSets need trusted access for CloudFormation StackSets in AWS Organizations
+# (docs/deploy.md, "StackSet prerequisites"). Later updates: 4-update-stackset.sh subdomain-delegation-child ...
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
+template="$RELEASE_DIR/child-account.yaml"
+[ -f "$template" ] || template=cfn/child-account.yaml
 
 aws cloudformation create-stack-set \
   --region "$CHILD_HOME_REGION" \
   --stack-set-name subdomain-delegation-child \
   --description "Delegated subdomain per account (subdomain-delegation)" \
-  --template-body file://cfn/child-account.yaml \
+  --template-body "file://$template" \
   --capabilities CAPABILITY_NAMED_IAM \
   --permission-model SERVICE_MANAGED \
   --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false \
@@ -22,6 +26,7 @@ aws cloudformation create-stack-set \
     "ParameterKey=ExternalId,ParameterValue=${EXTERNAL_ID}" \
     "ParameterKey=DomainSuffix,ParameterValue=${CHILD_DOMAIN_SUFFIX}" \
     "ParameterKey=ParentHostedZoneName,ParameterValue=${PARENT_ZONE_NAME}" \
+    "ParameterKey=ServiceTimeout,ParameterValue=900" \
     "ParameterKey=ZoneScope,ParameterValue=account" \
     "ParameterKey=HomeRegion,ParameterValue=${CHILD_HOME_REGION}"
 
@@ -38,7 +43,7 @@ aws cloudformation create-stack-instances \
   --regions $CHILD_REGIONS \
   --operation-preferences RegionConcurrencyType=SEQUENTIAL,MaxConcurrentCount=25,FailureToleranceCount=5
 
-# Later changes (a new template, a new ExternalId) go through update-stack-set with the same
-# --deployment-targets and --regions; new accounts in the OUs are deployed automatically. Never change
+# Later changes (a new template, a new ExternalId) go through 4-update-stackset.sh, which restates every
+# other parameter; new accounts in the OUs are deployed automatically. Never change
 # QueuedServiceToken of an existing StackSet: CloudFormation refuses to change a resource's ServiceToken
 # ("Modifying service token is not allowed"), so every instance's update would fail and roll back.

@@ -1,6 +1,6 @@
 # Settings shared by the StackSet scripts in this folder. Edit, then run the scripts from the repository
 # root in order: 1-upload-code.sh, 2-provider-stackset.sh (as the DNS account), 3-child-stackset.sh (as
-# the management account or a delegated StackSets administrator).
+# the management account or a delegated StackSets administrator); 4-update-stackset.sh for updates.
 
 # The DNS (parent) account: owns the parent zone and runs the provider.
 export DNS_ACCOUNT_ID="111111111111"
@@ -17,9 +17,19 @@ export CHILD_REGIONS="us-east-1"
 # The organization and the OU(s) whose accounts get a delegated zone.
 export ORGANIZATION_ID="o-exampleorg1"
 export TARGET_OUS="ou-abcd-11111111"
-# Code buckets, one per region, named <prefix>-<region>, owned by the DNS account.
+# Code buckets, one per region, named <prefix>-<region>, owned by the DNS account (the provider's
+# CodeS3BucketPrefix; 1-upload-code.sh creates them, versioned).
 export CODE_BUCKET_PREFIX="subdomain-delegation-code-${DNS_ACCOUNT_ID}"
+# The release to deploy (CodeVersion) and where it is: scripts/release writes dist/<version>/, or unpack
+# a downloaded release there. Default: the version in Cargo.toml.
+export CODE_VERSION="${CODE_VERSION:-$(sed -n '/^\[package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)}"
+export RELEASE_DIR="${RELEASE_DIR:-dist/${CODE_VERSION}}"
+# The provider's architecture; the release must hold its zip.
 export ARCHITECTURE="arm64"
+# Where the provider's alarms go (an e-mail address that confirms the SNS subscription; empty = none),
+# and whether it gets a CloudWatch dashboard.
+export ALARM_EMAIL=""
+export CREATE_DASHBOARD="false"
 # Agreed between the provider side and every child: the reader roles demand it (sts:ExternalId).
 export EXTERNAL_ID="subdomain-delegation-${ORGANIZATION_ID}"
 export PROVIDER_NAME="subdomain-delegation"

@@ -52,9 +52,10 @@ CHILD_ACCOUNT = "222222222222"
 REGION = "eu-west-1"
 PARTITION = "aws"
 
-# Contract section 3 (ServiceToken is CloudFormation's own).
-CONTRACT_PROPERTIES = {
+# docs/design.md, "Properties" (ServiceToken and ServiceTimeout are CloudFormation's own).
+RESOURCE_PROPERTIES = {
     "ServiceToken",
+    "ServiceTimeout",
     "ParentHostedZoneId",
     "ParentHostedZoneName",
     "ChildHostedZoneId",
@@ -76,6 +77,9 @@ R53_ACTIONS = "route53:ChangeResourceRecordSetsActions"
 R53_NAMES = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
 VERIFY_ACTIONS = ["cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResource",
                   "cloudformation:DescribeStacks"]
+# Variables the CDK construct may set as cfn/provider.yaml does (the audit's switch, metrics, discovery).
+OPTIONAL_CDK_ENV = {"DELEGATION_METRICS_NAMESPACE", "DELEGATION_PARENT_ZONE_IDS", "DELEGATION_AUDIT_DISABLED",
+                    "DELEGATION_AUDIT_ZONES"}
 PROVIDER_ENV = {"DELEGATION_POLICY", "DELEGATION_PARENT_ROLE_ARNS", "DELEGATION_ROUTE53_REQUESTS_PER_SECOND",
                 "DELEGATION_MAX_CHANGES_PER_BATCH", "DELEGATION_RESOURCE_TYPES"}
 SQS_CONSUME_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
@@ -232,14 +236,14 @@ def of_type(resources: dict, rtype: str) -> dict[str, dict]:
     return {k: v for k, v in resources.items() if v["Type"] == rtype}
 
 
-def is_audit_topic(topic: dict) -> bool:
-    """The audit's alarm topic (EnableAudit with AlarmEmail), as opposed to the request topic."""
-    return "audit" in str(topic.get("Properties", {}).get("DisplayName", ""))
+def is_alarm_topic(topic: dict) -> bool:
+    """The alarms' topic (AlarmEmail), as opposed to the request topic."""
+    return "alarm" in str(topic.get("Properties", {}).get("DisplayName", "")).lower()
 
 
 def request_topic(resources: dict) -> tuple[str, dict]:
-    """The queued ServiceToken's topic: the one SNS topic that is not the audit's alarm topic."""
-    topics = [(k, t) for k, t in of_type(resources, "AWS::SNS::Topic").items() if not is_audit_topic(t)]
+    """The queued ServiceToken's topic: the one SNS topic that is not the alarm topic."""
+    topics = [(k, t) for k, t in of_type(resources, "AWS::SNS::Topic").items() if not is_alarm_topic(t)]
     assert len(topics) == 1, f"expected one request topic, found {[k for k, _ in topics]}"
     return topics[0]
 
@@ -314,13 +318,17 @@ PROVIDER_VARIANTS = [
         "AuditZones": "Z0PARENT1,example.com",
         "AuditRemoveDangling": "true",
         "AlarmEmail": "dns-team@example.com",
+        "MetricsNamespace": "Platform/DNS",
+        "CreateDashboard": "true",
+        "CodeVersion": "2.3.4-rc.1",
+        "Architecture": "x86_64",
     },
 ]
 
 
 def provider(params: dict | None = None, region: str = REGION) -> Renderer:
     """The provider template; AllowedRecordNames is required, "*" (any name) unless given."""
-    p = {"CodeS3Bucket": "artifacts-bucket", "AllowedRecordNames": "*", **(params or {})}
+    p = {"CodeS3BucketPrefix": "artifacts-111111111111", "AllowedRecordNames": "*", **(params or {})}
     return Renderer(load(CFN / "provider.yaml"), p, account=DNS_ACCOUNT, region=region)
 
 
@@ -475,7 +483,7 @@ def test_allowed_record_names_is_required_and_apex_names_are_normalized():
     assert "Default" not in allowed, "AllowedRecordNames must be a decision of whoever deploys"
     assert '"*"' in allowed["Description"], "the description must say how to allow any name"
     with pytest.raises(AssertionError, match="AllowedRecordNames needs a value"):
-        Renderer(t, {"CodeS3Bucket": "b"})
+        Renderer(t, {"CodeS3BucketPrefix": "b"})
     # CloudFormation applies a CommaDelimitedList's AllowedPattern to each entry.
     pattern = re.compile(allowed["AllowedPattern"])
     for good in ("*", "*.accounts.example.com", "dev.example.com", "dev?.example.com"):
@@ -562,6 +570,10 @@ def test_provider_function_settings():
             "DELEGATION_ROUTE53_REQUESTS_PER_SECOND": variant.get("Route53RequestsPerSecond", "10"),
             "DELEGATION_MAX_CHANGES_PER_BATCH": variant.get("MaxChangesPerBatch", "100"),
             "DELEGATION_RESOURCE_TYPES": variant.get("ResourceTypes", "Custom::SubdomainDelegation"),
+            # Always set: empty means no metrics.
+            "DELEGATION_METRICS_NAMESPACE": variant.get("MetricsNamespace", "SubdomainDelegation"),
+            # Parent discovery chooses only among the zones the provider may write.
+            "DELEGATION_PARENT_ZONE_IDS": variant.get("ParentHostedZoneIds", "*"),
         }
         if variant.get("DelegationPolicy"):
             expected["DELEGATION_POLICY"] = variant["DelegationPolicy"]  # with no policy, left unset
@@ -861,6 +873,8 @@ def test_deployment_scripts_name_only_existing_parameters():
     assert re.search(r'^export QUEUED_SERVICE_TOKEN="true"$', env, re.M), "the StackSets use the queued token"
     for path in list(CFN.glob("*.yaml")) + list(stacksets.glob("*.sh")):
         assert "CreateSnsTopic" not in path.read_text(), path
+        assert not re.search(r"\bCodeS3Bucket\b", path.read_text()), f"{path}: CodeS3Bucket became CodeS3BucketPrefix"
+    assert {"CodeS3BucketPrefix", "CodeVersion", "OrganizationId"} <= named
 
 
 def test_deploy_guide_covers_the_queued_path():
@@ -878,9 +892,15 @@ AUDIT_NAMESPACE = "SubdomainDelegation/Audit"
 AUDIT_VARIANT = {"EnableAudit": "true", "AllowedRecordNames": "*.accounts.example.com"}
 
 
+def audit_alarms(resources: dict) -> dict[str, dict]:
+    """The alarms on the audit's metrics (as opposed to the operational ones)."""
+    return {k: a for k, a in of_type(resources, "AWS::CloudWatch::Alarm").items()
+            if AUDIT_NAMESPACE in json.dumps(a["Properties"].get("Metrics", []))}
+
+
 def test_audit_is_off_by_default_and_adds_nothing():
     res = provider().resources()
-    assert not of_type(res, "AWS::Scheduler::Schedule") and not of_type(res, "AWS::CloudWatch::Alarm")
+    assert not of_type(res, "AWS::Scheduler::Schedule") and not audit_alarms(res)
     assert len(of_type(res, "AWS::IAM::Role")) == 1
     stmts = role_statements(res, provider_role(res))
     assert not [s for s in stmts if "route53:ListHostedZones" in actions_of(s)]
@@ -960,7 +980,7 @@ def test_audit_permissions_are_read_only_additions():
 @pytest.mark.parametrize("email", ["", "dns-team@example.com"])
 def test_audit_alarm_watches_dangling_and_dnssec_broken_delegations(email):
     res = provider({**AUDIT_VARIANT, "AlarmEmail": email}).resources()
-    _, alarm = one_of_type(res, "AWS::CloudWatch::Alarm")
+    (alarm,) = audit_alarms(res).values()
     p = alarm["Properties"]
     stats = {m["Id"]: m["MetricStat"] for m in p["Metrics"] if "MetricStat" in m}
     verdicts = set()
@@ -975,8 +995,11 @@ def test_audit_alarm_watches_dangling_and_dnssec_broken_delegations(email):
     (expr,) = [m for m in p["Metrics"] if "Expression" in m]
     assert expr["ReturnData"] is True and set(re.findall(r"[a-z]+", expr["Expression"])) == set(stats)
     assert p["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and p["Threshold"] == 1
-    assert p["TreatMissingData"] == "notBreaching"
-    topics = [k for k, t in of_type(res, "AWS::SNS::Topic").items() if is_audit_topic(t)]
+    # Every run reports every verdict, zeros included: no data means no audit, and a dead schedule
+    # must alarm.
+    assert p["TreatMissingData"] == "breaching"
+    assert int(p["EvaluationPeriods"]) == 1
+    topics = [k for k, t in of_type(res, "AWS::SNS::Topic").items() if is_alarm_topic(t)]
     if not email:
         assert not topics and "AlarmActions" not in p
         return
@@ -1100,14 +1123,40 @@ def test_child_zone_scope_across_regions():
 
 
 def test_child_parent_zone_properties():
-    by_name = child().resources()
+    # Neither given (the default): the provider finds the parent zone from the child zone's name.
+    params = load(CFN / "child-account.yaml")["Parameters"]
+    assert params["ParentHostedZoneName"]["Default"] == "" and params["ParentHostedZoneId"]["Default"] == ""
+    _, d = one_of_type(child().resources(), "Custom::SubdomainDelegation")
+    assert "ParentHostedZoneName" not in d["Properties"] and "ParentHostedZoneId" not in d["Properties"]
+    by_name = child({"ParentHostedZoneName": "example.com"}).resources()
     _, d = one_of_type(by_name, "Custom::SubdomainDelegation")
-    assert d["Properties"]["ParentHostedZoneName"] == "accounts.example.com"
+    assert d["Properties"]["ParentHostedZoneName"] == "example.com"
     assert "ParentHostedZoneId" not in d["Properties"]
-    by_id = child({"ParentHostedZoneId": "Z0PARENT"}).resources()
-    _, d = one_of_type(by_id, "Custom::SubdomainDelegation")
-    assert d["Properties"]["ParentHostedZoneId"] == "Z0PARENT"
-    assert "ParentHostedZoneName" not in d["Properties"]
+    for p in ({"ParentHostedZoneId": "Z0PARENT"}, {"ParentHostedZoneId": "Z0PARENT", "ParentHostedZoneName": "example.com"}):
+        _, d = one_of_type(child(p).resources(), "Custom::SubdomainDelegation")
+        assert d["Properties"]["ParentHostedZoneId"] == "Z0PARENT"
+        assert "ParentHostedZoneName" not in d["Properties"], "the ID wins"
+    pattern = re.compile(params["ParentHostedZoneName"]["AllowedPattern"])
+    for good in ("", "example.com", "example.com.", "Example.COM", "xn--bcher-kva.example"):
+        assert pattern.fullmatch(good), good
+    for bad in ("example..com", "exa mple.com", ".example.com"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_child_service_timeout_covers_the_queued_path():
+    """ServiceTimeout on the resource: long enough for the queued path, shorter than CloudFormation's hour."""
+    param = load(CFN / "child-account.yaml")["Parameters"]["ServiceTimeout"]
+    assert (param["Type"], param["MinValue"], param["MaxValue"]) == ("Number", 1, 3600)
+    provider_template = load(CFN / "provider.yaml")
+    window = provider_template["Parameters"]["BatchingWindowSeconds"]["MaxValue"]
+    timeout = provider_template["Resources"]["Function"]["Properties"]["Timeout"]
+    # The longest window, a batch ahead at the function's full timeout, and this request's own batch.
+    assert window + 2 * timeout <= param["Default"] <= 3600
+    for region, home in (("eu-west-1", None), ("us-west-2", "us-west-2")):
+        _, d = one_of_type(child(region=region, home=home).resources(), "Custom::SubdomainDelegation")
+        assert d["Properties"]["ServiceTimeout"] == param["Default"]
+    _, d = one_of_type(child({"ServiceTimeout": "3600"}).resources(), "Custom::SubdomainDelegation")
+    assert str(d["Properties"]["ServiceTimeout"]) == "3600"
 
 
 def test_parent_delegations_wiring():
@@ -1131,7 +1180,7 @@ def test_parent_delegations_wiring():
     assert "ChildRoleArn" not in local, "a child zone in the provider's account is read with its own credentials"
 
 
-def test_delegations_use_contract_properties_only():
+def test_delegations_use_documented_properties_only():
     templates = {p.name: load(p) for p in sorted(CFN.glob("*.yaml"))}
     templates.update({p.name: json.loads(p.read_text()) for p in sorted(CDK_OUT.glob("*.template.json"))})
     count = 0
@@ -1139,7 +1188,7 @@ def test_delegations_use_contract_properties_only():
         for logical, res in t.get("Resources", {}).items():
             if res["Type"].startswith("Custom::") or res["Type"] == "AWS::CloudFormation::CustomResource":
                 assert res["Type"] == "Custom::SubdomainDelegation", f"{name}:{logical}"
-                unknown = set(res["Properties"]) - CONTRACT_PROPERTIES
+                unknown = set(res["Properties"]) - RESOURCE_PROPERTIES
                 assert not unknown, f"{name}:{logical} has unknown properties {unknown}"
                 assert "ChildHostedZoneId" in res["Properties"] and "ServiceToken" in res["Properties"]
                 count += 1
@@ -1179,7 +1228,7 @@ def test_cdk_provider_and_child_wiring():
     assert p["Runtime"] == "provided.al2023" and p["Handler"] == "bootstrap" and p["Timeout"] == 300
     assert p["LoggingConfig"]["LogFormat"] == "JSON"
     env = p["Environment"]["Variables"]
-    assert set(env) == PROVIDER_ENV
+    assert PROVIDER_ENV <= set(env) <= PROVIDER_ENV | OPTIONAL_CDK_ENV, set(env)
     assert env["DELEGATION_PARENT_ROLE_ARNS"] == "" and env["DELEGATION_ROUTE53_REQUESTS_PER_SECOND"] == "10"
     assert env["DELEGATION_MAX_CHANGES_PER_BATCH"] == "100"
     assert p["ReservedConcurrentExecutions"] == 20
@@ -1221,11 +1270,17 @@ def test_cdk_provider_and_child_wiring():
     assert exported[token[len("Import:"):]] == f"GetAtt:{fn_name}.Arn"
 
 
+def cdk_organization() -> str | None:
+    """The organization the CDK example's provider admits (cdk.json context organizationId)."""
+    context = json.loads((ROOT / "examples" / "cdk" / "cdk.json").read_text())["context"]
+    return context.get("organizationId") or None
+
+
 def test_cdk_queued_path_matches_the_template():
     prov = cdk("SubdomainDelegationProvider", DNS_ACCOUNT)
     res = prov.resources()
     found = check_queued_path(res, batch_size=500, window=2, concurrency=2)
-    check_topic_policy(res, found["topic"], org=None)
+    check_topic_policy(res, found["topic"], org=cdk_organization())
     outs = prov.outputs()
     assert outs["ServiceToken"] == f"GetAtt:{found['function']}.Arn"
     assert outs["SnsServiceToken"] == f"Ref:{found['topic']}"
@@ -1236,8 +1291,11 @@ def test_cdk_queued_path_matches_the_template():
 def test_every_documented_provider_deployment_passes_allowed_record_names():
     """AllowedRecordNames has no default: each command that deploys cfn/provider.yaml must give it."""
     docs = ROOT / "docs" / "deploy.md"
-    commands = [c for c in re.split(r"\n(?=aws cloudformation )", docs.read_text())
-                if c.startswith("aws cloudformation deploy") and "cfn/provider.yaml" in c.split("\n\n")[0]]
+    chunks = re.split(r"\n(?=aws cloudformation )", docs.read_text())
+    # An update of an existing stack (the guide says deploy keeps the parameters not given) may omit them.
+    commands = [c for before, c in zip([""] + chunks, chunks)
+                if c.startswith("aws cloudformation deploy") and "/provider.yaml" in c.split("\n\n")[0]
+                and "keeps every parameter not given" not in before.rsplit("\n", 1)[-1]]
     assert commands, "docs/deploy.md deploys cfn/provider.yaml"
     for c in commands:
         block = c.split("\n\n")[0]
@@ -1281,3 +1339,367 @@ def test_the_served_resource_types_reach_the_function():
     pattern = re.compile(param["AllowedPattern"])
     assert pattern.match("Custom::SubdomainDelegation,AWS::CloudFormation::CustomResource")
     assert not pattern.match("AWS::S3::Bucket")
+
+
+# --------------------------------------------------------------------------------------------------
+# Code location: one bucket prefix for every region, a versioned key per architecture
+
+
+def cargo_version() -> str:
+    return re.search(r'^\[package\].*?^version = "([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.S | re.M).group(1)
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "ap-southeast-2", "cn-north-1"])
+@pytest.mark.parametrize("arch", ["arm64", "x86_64"])
+def test_code_comes_from_the_regional_bucket_under_the_versioned_key(region, arch):
+    r = provider({"CodeS3BucketPrefix": "dns-code-111111111111", "Architecture": arch}, region=region)
+    _, fn = one_of_type(r.resources(), "AWS::Lambda::Function")
+    version = r.params["CodeVersion"]
+    assert fn["Properties"]["Architectures"] == [arch]
+    assert fn["Properties"]["Code"] == {
+        "S3Bucket": f"dns-code-111111111111-{region}",
+        "S3Key": f"subdomain-delegation/{version}/subdomain-delegation-{version}-{arch}.zip",
+    }
+    # The key scripts/release names its zips by (dist/<version>/<name>), uploaded under subdomain-delegation/<version>/.
+    release = (ROOT / "scripts" / "release").read_text()
+    assert 'cp "$zip" "$stage/$bin_name-$version-$arch.zip"' in release and 'bin_name="subdomain-delegation"' in release
+    # An override of the key, and an object version.
+    own = provider({"CodeS3Key": "builds/own.zip", "CodeS3ObjectVersion": "v7"}, region=region)
+    _, fn = one_of_type(own.resources(), "AWS::Lambda::Function")
+    assert fn["Properties"]["Code"] == {"S3Bucket": f"artifacts-111111111111-{region}", "S3Key": "builds/own.zip",
+                                        "S3ObjectVersion": "v7"}
+
+
+def test_code_parameters():
+    params = load(CFN / "provider.yaml")["Parameters"]
+    assert "CodeS3Bucket" not in params, "replaced by CodeS3BucketPrefix"
+    assert "Default" not in params["CodeS3BucketPrefix"]
+    prefix = re.compile(params["CodeS3BucketPrefix"]["AllowedPattern"])
+    longest_region = "ap-southeast-5"
+    for good in ("a", "dns-code-111111111111", "x" * 48, "my.code.bucket"):
+        assert prefix.fullmatch(good), good
+        assert 3 <= len(f"{good}-{longest_region}") <= 63, "a valid bucket name in every region"
+    for bad in ("", "x" * 49, "Code", "code-", "-code", "code_bucket", "code.", "s3://code"):
+        assert not prefix.fullmatch(bad), bad
+    version = params["CodeVersion"]
+    # The templates' default is the crate's version: a release's templates run that release's code.
+    assert version["Default"] == cargo_version()
+    pattern = re.compile(version["AllowedPattern"])
+    for good in ("0.1.0", "1.20.3", "2.0.0-rc.1"):
+        assert pattern.fullmatch(good), good
+    for bad in ("", "v0.1.0", "0.1", "0.1.0/../x", "latest"):
+        assert not pattern.fullmatch(bad), bad
+    assert params["CodeS3Key"]["Default"] == ""
+
+
+# --------------------------------------------------------------------------------------------------
+# Operations: metrics, alarms, dashboard
+
+
+def alarms_by_metric(resources: dict) -> dict[str, dict]:
+    """Operational alarms by the metric they watch (namespace/metric of a single-metric alarm)."""
+    out = {}
+    for name, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
+        p = alarm["Properties"]
+        if "MetricName" in p:
+            out[f"{p['Namespace']}/{p['MetricName']}"] = {"name": name, **p}
+    return out
+
+
+# The metrics src/cfn/metrics.rs prints (Embedded Metric Format), each with FunctionName.
+FUNCTION_METRICS = ("Requests", "Route53Calls", "Throttles", "Duration", "BatchMessages", "ParentCalls",
+                    "BatchThrottles", "BatchDuration")
+
+
+def test_alarms_and_dashboard_watch_the_metrics_the_function_prints():
+    """The names and dimension sets the template uses are those src/cfn/metrics.rs prints."""
+    source = (ROOT / "src" / "cfn" / "metrics.rs").read_text()
+    for metric in FUNCTION_METRICS:
+        assert f'{{"Name": "{metric}", "Unit": ' in source, metric
+    # The FAILED alarm's dimension set, and the dashboard's.
+    assert '["FunctionName", "RequestType", "Outcome"], ["FunctionName", "Outcome"]' in source
+    assert '"Dimensions": [["FunctionName"]]' in source
+
+
+def test_parent_discovery_scope_reaches_the_function():
+    """Discovery (no parent named) chooses among ParentHostedZoneIds, the zones the role may write."""
+    assert "DELEGATION_PARENT_ZONE_IDS" in (ROOT / "docs" / "design.md").read_text()
+    for zones in ("*", "Z0PARENT1,Z0PARENT2"):
+        res = provider({"ParentHostedZoneIds": zones}).resources()
+        _, fn = one_of_type(res, "AWS::Lambda::Function")
+        assert fn["Properties"]["Environment"]["Variables"]["DELEGATION_PARENT_ZONE_IDS"] == zones
+        write = next(s for s in role_statements(res, provider_role(res))
+                     if "route53:ChangeResourceRecordSets" in actions_of(s) and s["Effect"] == "Allow")
+        assert sorted(as_list(write["Resource"])) == sorted(f"arn:*:route53:::hostedzone/{z}" for z in zones.split(","))
+
+
+def test_metrics_namespace_reaches_the_function():
+    params = load(CFN / "provider.yaml")["Parameters"]
+    ns = params["MetricsNamespace"]
+    source = (ROOT / "src" / "config" / "metrics.rs").read_text()
+    assert f'DEFAULT_METRICS_NAMESPACE: &str = "{ns["Default"]}"' in source, "the function's own default"
+    assert '"DELEGATION_METRICS_NAMESPACE"' in source
+    pattern = re.compile(ns["AllowedPattern"])
+    for good in ("", "SubdomainDelegation", "Platform/DNS", "a:b#c_d-e.f", "x" * 255, "Platform DNS"):
+        assert pattern.fullmatch(good), good
+    for bad in ("AWS/Lambda", "x" * 256, "bad{name}", " leading", "dns\n"):
+        assert not pattern.fullmatch(bad), bad
+    for value in ("", "Platform/DNS"):
+        _, fn = one_of_type(provider({"MetricsNamespace": value}).resources(), "AWS::Lambda::Function")
+        assert fn["Properties"]["Environment"]["Variables"]["DELEGATION_METRICS_NAMESPACE"] == value
+
+
+@pytest.mark.parametrize("email", ["", "dns-team@example.com"])
+def test_operational_alarms(email):
+    r = provider({"AlarmEmail": email, "ProviderName": "dns-delegation"})
+    res = r.resources()
+    fn_name, _ = one_of_type(res, "AWS::Lambda::Function")
+    found = check_queued_path(res, batch_size=500, window=2, concurrency=2)
+    by_metric = alarms_by_metric(res)
+    # Function errors (crashes, init errors) and throttles, on this function.
+    for metric in ("AWS/Lambda/Errors", "AWS/Lambda/Throttles"):
+        a = by_metric[metric]
+        assert a["Dimensions"] == [{"Name": "FunctionName", "Value": f"Ref:{fn_name}"}]
+        assert (a["Statistic"], a["ComparisonOperator"], a["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
+        assert a["TreatMissingData"] == "notBreaching"
+    # The dead-letter queue: any visible message alarms.
+    dlq = by_metric["AWS/SQS/ApproximateNumberOfMessagesVisible"]
+    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": f"GetAtt:{found['dead_letter_queue']}.QueueName"}]
+    assert (dlq["Statistic"], dlq["ComparisonOperator"], dlq["Threshold"]) == ("Maximum", "GreaterThanThreshold", 0)
+    assert int(dlq["EvaluationPeriods"]) == 1
+    # FAILED requests, from the function's own metric, dimension set (FunctionName, Outcome): every
+    # request type at once (malformed requests included).
+    failed = by_metric["SubdomainDelegation/Requests"]
+    assert failed["Dimensions"] == [{"Name": "FunctionName", "Value": f"Ref:{fn_name}"},
+                                    {"Name": "Outcome", "Value": "FAILED"}]
+    assert (failed["Statistic"], failed["ComparisonOperator"], failed["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
+    assert failed["TreatMissingData"] == "notBreaching"
+    # Every alarm notifies the one alarm topic, when there is an address.
+    assert len(by_metric) == 4
+    alarms = [a["Properties"] for a in of_type(res, "AWS::CloudWatch::Alarm").values()]
+    assert len(alarms) == 4
+    topics = [k for k, t in of_type(res, "AWS::SNS::Topic").items() if is_alarm_topic(t)]
+    if email:
+        (topic,) = topics
+        for a in alarms:
+            assert a["AlarmActions"] == [f"Ref:{topic}"] and a["OKActions"] == [f"Ref:{topic}"]
+        (sub,) = [s["Properties"] for s in of_type(res, "AWS::SNS::Subscription").values()
+                  if s["Properties"]["TopicArn"] == f"Ref:{topic}"]
+        assert (sub["Protocol"], sub["Endpoint"]) == ("email", email)
+        assert r.outputs()["AlarmTopicArn"] == f"Ref:{topic}"
+    else:
+        assert not topics and all("AlarmActions" not in a for a in alarms)
+    outs = r.outputs()
+    for out in ("FunctionErrorsAlarmName", "FunctionThrottlesAlarmName", "DeadLetterQueueAlarmName",
+                "FailedRequestsAlarmName"):
+        assert str(outs[out]).startswith("Ref:"), out
+
+
+def test_alarms_follow_the_options():
+    # Direct only: no queue, no dead-letter alarm.
+    direct = alarms_by_metric(provider({"QueuedServiceToken": "false"}).resources())
+    assert "AWS/SQS/ApproximateNumberOfMessagesVisible" not in direct and "AWS/Lambda/Errors" in direct
+    # No metrics namespace (metrics off), or the alarm turned off: no FAILED-requests alarm.
+    for params in ({"MetricsNamespace": ""}, {"AlarmOnFailedRequests": "false"}):
+        by_metric = alarms_by_metric(provider(params).resources())
+        assert not [m for m in by_metric if m.endswith("/Requests")], params
+        assert "AWS/Lambda/Errors" in by_metric
+    # The namespace follows the parameter.
+    assert "Platform/DNS/Requests" in alarms_by_metric(provider({"MetricsNamespace": "Platform/DNS"}).resources())
+    params = load(CFN / "provider.yaml")["Parameters"]
+    assert params["AlarmOnFailedRequests"]["Default"] == "true" and params["CreateDashboard"]["Default"] == "false"
+
+
+def dashboard_of(params: dict, region: str = REGION) -> tuple[dict, dict]:
+    res = provider({"CreateDashboard": "true", **params}, region=region).resources()
+    _, d = one_of_type(res, "AWS::CloudWatch::Dashboard")
+    return res, {"name": d["Properties"]["DashboardName"], "body": json.loads(d["Properties"]["DashboardBody"])}
+
+
+def widget_metrics(body: dict) -> list[list]:
+    """Every metric of the body's metric widgets, with the '.' shorthand expanded."""
+    out = []
+    for w in body["widgets"]:
+        previous: list = []
+        for m in w["properties"].get("metrics", []):
+            values = [x for x in m if not isinstance(x, dict)]
+            full = [previous[i] if v == "." else v for i, v in enumerate(values)]
+            out.append(full)
+            previous = full
+    return out
+
+
+def test_dashboard_is_optional_and_shows_every_part():
+    assert not of_type(provider().resources(), "AWS::CloudWatch::Dashboard"), "off by default"
+    res, d = dashboard_of({"EnableAudit": "true", "ProviderName": "dns-delegation"}, region="eu-central-1")
+    assert d["name"] == "dns-delegation-eu-central-1", "dashboards are global: one name per region"
+    fn_name, _ = one_of_type(res, "AWS::Lambda::Function")
+    log_group, _ = one_of_type(res, "AWS::Logs::LogGroup")
+    metrics = widget_metrics(d["body"])
+    named = {(m[0], m[1]) for m in metrics}
+    for metric in FUNCTION_METRICS:
+        assert ("SubdomainDelegation", metric) in named, metric
+    outcomes = {(m[m.index("RequestType") + 1], m[m.index("Outcome") + 1]) for m in metrics if m[1] == "Requests"}
+    assert outcomes == {(k, o) for k in ("Create", "Update", "Delete") for o in ("SUCCESS", "FAILED")}
+    for m in metrics:
+        if m[0] == "SubdomainDelegation":
+            assert m[m.index("FunctionName") + 1] == f"Ref:{fn_name}"
+    queues = {m[3] for m in metrics if m[0] == "AWS/SQS"}
+    assert queues == {"GetAtt:RequestQueue.QueueName", "GetAtt:RequestDeadLetterQueue.QueueName"}
+    verdicts = {m[3] for m in metrics if m[0] == AUDIT_NAMESPACE}
+    assert verdicts == {"ok", "dangling", "dnssec-broken", "lame", "stale", "unknown"}
+    (logs,) = [w for w in d["body"]["widgets"] if w["type"] == "log"]
+    assert f"SOURCE 'Ref:{log_group}'" in logs["properties"]["query"]
+    assert 'status = "FAILED"' in logs["properties"]["query"]
+    assert all(w["properties"]["region"] == "eu-central-1" for w in d["body"]["widgets"])
+    # Parts that are off leave their widgets out: no queue, no metrics, no audit.
+    _, bare = dashboard_of({"QueuedServiceToken": "false", "MetricsNamespace": ""})
+    assert {m[0] for m in widget_metrics(bare["body"])} == {"AWS/Lambda"}
+    assert [w["type"] for w in bare["body"]["widgets"]] == ["metric", "log"]
+    # Widgets never overlap.
+    cells = set()
+    for w in d["body"]["widgets"]:
+        area = {(x, y) for x in range(w["x"], w["x"] + w["width"]) for y in range(w["y"], w["y"] + w["height"])}
+        assert not cells & area, w["properties"]["title"]
+        cells |= area
+
+
+# --------------------------------------------------------------------------------------------------
+# Size, the SAM application, the release
+
+
+TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation takes inline (--template-body, `deploy` without --s3-bucket)
+
+
+def test_templates_fit_in_a_template_body():
+    for path in sorted(CFN.glob("*.yaml")) + [ROOT / "sam" / "template.yaml"]:
+        assert path.stat().st_size <= TEMPLATE_BODY_LIMIT, f"{path} is over {TEMPLATE_BODY_LIMIT} bytes"
+
+
+def sam_module(name: str):
+    import importlib.util
+    import sys as _sys
+    _sys.dont_write_bytecode = True
+    spec = importlib.util.spec_from_file_location(f"sam_{name}", ROOT / "sam" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sam_template_is_generated_from_the_provider_template():
+    generate = sam_module("generate")
+    on_disk = (ROOT / "sam" / "template.yaml").read_text()
+    app = json.loads((ROOT / "sam" / "application.json").read_text())
+    assert on_disk == generate.generate((CFN / "provider.yaml").read_text(), app, cargo_version()), \
+        "sam/template.yaml is out of date: run python3 sam/generate.py"
+    sam, prov = load(ROOT / "sam" / "template.yaml"), load(CFN / "provider.yaml")
+    assert sam["Transform"] == "AWS::Serverless-2016-10-31"
+    for section in ("Parameters", "Rules", "Conditions", "Resources", "Outputs", "Description"):
+        assert sam[section] == prov[section], section
+    assert sam["Metadata"]["AWS::CloudFormation::Interface"] == prov["Metadata"]["AWS::CloudFormation::Interface"]
+    # A release's copies: the version's default CodeVersion, the rest unchanged.
+    other = generate.set_code_version((CFN / "provider.yaml").read_text(), "9.8.7")
+    assert 'Default: "9.8.7"' in other and other.replace('"9.8.7"', f'"{cargo_version()}"', 1) == (CFN / "provider.yaml").read_text()
+    with pytest.raises(SystemExit):
+        generate.set_code_version(other, "latest")
+
+
+def test_sam_application_metadata():
+    sam = load(ROOT / "sam" / "template.yaml")
+    app = sam["Metadata"]["AWS::ServerlessRepo::Application"]
+    assert set(app) == {"Name", "Description", "Author", "SpdxLicenseId", "LicenseUrl", "ReadmeUrl", "Labels",
+                        "HomePageUrl", "SemanticVersion", "SourceCodeUrl"}
+    # The Serverless Application Repository's constraints on each field.
+    assert re.fullmatch(r"[a-zA-Z0-9\-]{1,140}", app["Name"])
+    assert 1 <= len(app["Description"]) <= 256
+    assert re.fullmatch(r"[a-z0-9](([a-z0-9]|-(?!-))*[a-z0-9])?", app["Author"]) and len(app["Author"]) <= 127
+    assert 1 <= len(app["Labels"]) <= 10
+    assert all(re.fullmatch(r"[a-zA-Z0-9+\-_:/@]{1,127}", label) for label in app["Labels"])
+    assert app["HomePageUrl"].startswith("https://") and app["SourceCodeUrl"].startswith("https://")
+    assert app["SemanticVersion"] == cargo_version() == sam["Parameters"]["CodeVersion"]["Default"]
+    # The license is the crate's, and the files the metadata names exist beside the template.
+    cargo_license = re.search(r'^license = "([^"]+)"', (ROOT / "Cargo.toml").read_text(), re.M).group(1)
+    assert app["SpdxLicenseId"] == cargo_license == "Apache-2.0"
+    license_text = (ROOT / "sam" / app["LicenseUrl"]).resolve().read_text()
+    assert "Apache License" in license_text and "Version 2.0, January 2004" in license_text
+    assert "END OF TERMS AND CONDITIONS" in license_text, "the full text"
+    readme = (ROOT / "sam" / app["ReadmeUrl"]).resolve()
+    assert readme == ROOT / "sam" / "README.md" and "Custom::SubdomainDelegation" in readme.read_text()
+
+
+def test_sam_template_transforms_to_the_provider():
+    """The SAM translator (offline, a made-up account and region) gives the provider's resources, no errors."""
+    translate = sam_module("translate")
+    sam, prov = load(ROOT / "sam" / "template.yaml"), load(CFN / "provider.yaml")
+    for region in ("eu-west-1", "cn-north-1"):
+        out = translate.translate(json.loads(json.dumps(sam, default=str)), region, "123456789012")
+        assert translate.check(out, sam, prov) == []
+        assert out["Resources"]["Function"]["Type"] == "AWS::Lambda::Function"
+        assert set(out["Resources"]) == set(prov["Resources"])
+
+
+def test_release_script_writes_what_the_guide_verifies():
+    release = (ROOT / "scripts" / "release").read_text()
+    assert "sha256sum >SHA256SUMS" in release and "sha256sum -c SHA256SUMS" in release
+    assert "x86_64 arm64" in release, "both architectures by default"
+    assert "sam/generate.py --version" in release and "--provider-output" in release
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    assert "sha256sum -c SHA256SUMS" in guide and "scripts/release" in guide
+    assert re.search(r"^/dist/$", (ROOT / ".gitignore").read_text(), re.M), "dist/ is not committed"
+
+
+# --------------------------------------------------------------------------------------------------
+# The deployment guide and the StackSet scripts
+
+
+def test_no_reference_to_documents_outside_the_repository():
+    paths = sorted(CFN.glob("*.yaml")) + sorted(f for f in (ROOT / "examples" / "stacksets").iterdir() if f.is_file()) + [
+        ROOT / "docs" / "deploy.md", ROOT / "sam" / "README.md"]
+    for path in paths:
+        text = path.read_text()
+        assert not re.search(r"\bcontract\b", text, re.I), f"{path} cites the old contract"
+        assert not re.search(r"\bsection [0-9]", text, re.I), f"{path} cites a numbered section"
+        if path.name != "README.md" or path.parent.name != "sam":
+            assert not re.search(r"https?://", text), f"{path} links outside the repository"
+
+
+def test_deploy_guide_has_every_parameter_of_every_template():
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    rows = set(re.findall(r"^\| `([A-Za-z0-9]+)` \|", guide, re.M))
+    for name in ("provider.yaml", "child-account.yaml", "parent-delegations.yaml"):
+        params = set(load(CFN / name)["Parameters"])
+        missing = params - rows
+        assert not missing, f"docs/deploy.md has no table row for {name}'s {sorted(missing)}"
+    for word in ("OrganizationId", "CodeS3BucketPrefix", "SHA256SUMS", "AWSCloudFormationStackSetAdministrationRole",
+                 "AWSCloudFormationStackSetExecutionRole", "SERVICE_MANAGED", "UsePreviousValue", "ServiceTimeout",
+                 "CreateDashboard", "Logs Insights", "$0.50", "cdk/README.md", "docs/migration.md",
+                 "CrossAccountZoneDelegationRecord", "sam/template.yaml", "4-update-stackset.sh"):
+        assert word in guide, word
+
+
+def test_stackset_update_restates_previous_parameters():
+    import importlib.util
+    import sys as _sys
+    _sys.dont_write_bytecode = True
+    spec = importlib.util.spec_from_file_location("stackset_params", ROOT / "examples" / "stacksets" / "stackset_params.py")
+    sp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sp)
+    names = sp.template_parameters((CFN / "provider.yaml").read_text())
+    assert names == list(load(CFN / "provider.yaml")["Parameters"])
+    previous = ["ProviderName", "CodeS3Bucket", "CodeS3Key", "AllowedRecordNames", "DelegationPolicy"]
+    params, dropped = sp.merge(previous, names, {"CodeS3BucketPrefix": "code-1", "CodeS3Key": "",
+                                                 "CodeVersion": "0.2.0"})
+    assert dropped == ["CodeS3Bucket"], "a parameter the new template no longer has is not restated"
+    assert params == [
+        {"ParameterKey": "ProviderName", "UsePreviousValue": True},
+        {"ParameterKey": "AllowedRecordNames", "UsePreviousValue": True},
+        {"ParameterKey": "DelegationPolicy", "UsePreviousValue": True},
+        {"ParameterKey": "CodeS3BucketPrefix", "ParameterValue": "code-1"},
+        {"ParameterKey": "CodeS3Key", "ParameterValue": ""},
+        {"ParameterKey": "CodeVersion", "ParameterValue": "0.2.0"},
+    ]
+    with pytest.raises(SystemExit, match="NoSuchParameter"):
+        sp.merge(previous, names, {"NoSuchParameter": "x"})
+    assert sp.parse_assignments(["A=1", "B=", "C=x=y"]) == {"A": "1", "B": "", "C": "x=y"}
+    script = (ROOT / "examples" / "stacksets" / "4-update-stackset.sh").read_text()
+    assert "update-stack-set" in script and "stackset_params.py" in script
