@@ -29,8 +29,19 @@ pub const USAGE: &str = "usage: subdomain-delegation audit [ZONE...] [options]
                               IAM StringLike patterns, like the template's AllowedRecordNames)
   --recheck-after SECONDS     with --remove-dangling: pause between the two probes (default 60)
   --no-progress               no progress line on stderr
+  --security-hub              import the findings into AWS Security Hub (one per delegation:
+                              active when not ok, archived when ok)
 exit codes: 0 every delegation ok; 1 findings (a verdict other than ok); 2 usage;
-            3 errors (a zone could not be read, a removal failed)";
+            3 errors (a zone could not be read, a removal failed, Security Hub refused findings)";
+
+/// Imports the findings into Security Hub; a switch of its own, read apart from the others.
+const SECURITY_HUB_FLAG: &str = "--security-hub";
+
+/// Whether `flag` is among the arguments, and the arguments without it.
+fn take_flag(args: &[String], flag: &str) -> (bool, Vec<String>) {
+    let rest: Vec<String> = args.iter().filter(|a| *a != flag).cloned().collect();
+    (rest.len() < args.len(), rest)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -60,6 +71,7 @@ fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
 
 /// Reads the arguments after `audit`.
 pub fn parse(args: &[String], stdout_is_terminal: bool) -> Result<Args, String> {
+    let (security_hub, args) = take_flag(args, SECURITY_HUB_FLAG);
     let mut zones = Vec::new();
     let mut overrides = HashMap::new();
     let (mut role, mut external_id) = (None, None);
@@ -122,6 +134,7 @@ pub fn parse(args: &[String], stdout_is_terminal: bool) -> Result<Args, String> 
             nameserver_addresses: overrides,
             parent_role: role.map(|arn| parent_role(&arn, external_id)).transpose()?,
             dns_timeout: timeout,
+            security_hub,
         },
         format: format.unwrap_or(if stdout_is_terminal {
             Format::Table
@@ -235,6 +248,13 @@ mod tests {
         assert_eq!(a.options.request.concurrency, 8);
         assert_eq!(a.options.dns_timeout, Duration::from_millis(500));
         assert!(a.options.request.removal.is_none());
+        assert!(!a.options.security_hub);
+        assert!(
+            args("example.com --security-hub")
+                .unwrap()
+                .options
+                .security_hub
+        );
         assert_eq!(
             args("").unwrap().format,
             Format::Json,

@@ -8,7 +8,7 @@ mod buckets;
 mod endpoints;
 
 pub use buckets::response_buckets;
-pub(crate) use endpoints::every_endpoint_is_loopback;
+pub(crate) use endpoints::{every_endpoint_is_loopback, is_loopback_url};
 
 use crate::cfn::responder::BUCKET_PREFIXES_VAR;
 use crate::domain::authority::{

@@ -5,7 +5,9 @@
 use super::event::options;
 use super::refusal::Refusal;
 use super::settings::{AuditSettings, AuditSettingsError};
-use crate::audit::report::{self, delegation_json, error_json, removal_json, summary_json};
+use crate::audit::report::{
+    self, delegation_json, error_json, removal_json, security_hub_json, summary_json,
+};
 use crate::config::Config;
 use crate::domain::verdict::Verdict;
 use crate::usecase::audit::Quiet;
@@ -100,14 +102,16 @@ async fn handle_with(
         }
     };
     let r = &run.report;
+    // A finding: a delegation that is not ok, or that carries warnings.
     let findings = r
         .audited
         .iter()
-        .filter(|a| a.judgement.verdict != Verdict::Ok);
+        .filter(|a| a.judgement.verdict != Verdict::Ok || !a.warnings.is_empty());
     let lines = findings
         .map(delegation_json)
         .chain(r.removals.iter().map(removal_json))
-        .chain(r.errors.iter().map(error_json));
+        .chain(r.errors.iter().map(error_json))
+        .chain(r.security_hub.iter().map(security_hub_json));
     for line in lines {
         println!("{line}");
     }
