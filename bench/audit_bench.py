@@ -5,7 +5,8 @@ Run by `scripts/bench --only audit` (and `--only audit --quick`). Everything on 
 servers each, like Route 53's delegation sets; Knot DNS (knotd, on another loopback port, installed
 by scripts/dns-server) serves most child zones; the audit's --nameserver-address points the four
 name-server names at it. The mix: 80% served (ok), 10% with a DS in the parent but an unsigned
-child (dnssec-broken: the DNSKEY question is asked too), 10% not served at all (dangling).
+child (dnssec-broken), 10% not served at all (dangling). Every served child is asked for its DNSKEY set
+(the warnings need it); none is signed, so no CDS or CDNSKEY question is asked.
 
 Measured on the binary given (the shipped `bootstrap`, or the debug build with --quick): wall time
 (the process, start to exit), peak RSS (GNU time's maximum resident set size of the audit process), Route 53 calls (the audit's summary line) and DNS

@@ -6,6 +6,8 @@
 mod support;
 
 mod audit;
+mod audit_security_hub;
+mod audit_warnings;
 mod authority;
 mod batch;
 mod binary;

@@ -24,7 +24,7 @@ const MIN_DNS_TIMEOUT: Duration = Duration::from_millis(10);
 
 const EXIT_CODES: &str =
     "Exit codes: 0 every delegation ok; 1 findings (a verdict other than ok); 2 usage;
-            3 errors (a zone could not be read, a removal failed)";
+            3 errors (a zone could not be read, a removal failed, Security Hub refused findings)";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -74,6 +74,10 @@ pub struct AuditArgs {
     /// No progress line on stderr (it is shown only on a terminal anyway)
     #[arg(long)]
     no_progress: bool,
+    /// Import the findings into AWS Security Hub (one per delegation: active when not ok,
+    /// archived when ok)
+    #[arg(long)]
+    security_hub: bool,
 }
 
 /// The checked command line.
@@ -122,6 +126,7 @@ impl AuditArgs {
                 dns_timeout: self
                     .timeout
                     .map_or(DEFAULT_TIMEOUT, |t| t.max(MIN_DNS_TIMEOUT)),
+                security_hub: self.security_hub,
             },
             format: self.format,
             progress: !self.no_progress,
@@ -242,6 +247,13 @@ mod tests {
         assert_eq!(a.options.request.concurrency, DEFAULT_CONCURRENCY);
         assert_eq!(a.options.dns_timeout, DEFAULT_TIMEOUT);
         assert_eq!(args("--format=json").unwrap().format, Format::Json);
+        assert!(!a.options.security_hub);
+        assert!(
+            args("example.com --security-hub")
+                .unwrap()
+                .options
+                .security_hub
+        );
         let a = args("--remove-dangling --allowed-names *.example.com,dev.example.org --recheck-after 2 --parent-role-arn arn:aws:iam::111111111111:role/r --parent-external-id x").unwrap();
         let removal = a.options.request.removal.unwrap();
         assert_eq!(removal.allowed_names, ["*.example.com", "dev.example.org"]);

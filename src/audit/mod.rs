@@ -1,10 +1,13 @@
 //! The audit's runners (docs/design.md, "Audit"): the command line (`cli`) and the scheduled event
-//! (`scheduled`) build the same options; `run` connects the adapters and runs the use case;
-//! `report` renders what it found.
+//! (`scheduled`) build the same options; `run` connects the adapters and runs the use case, then,
+//! when asked, imports the findings into Security Hub (`security_hub`); `report` and `table`
+//! render what it found.
 
 pub mod cli;
 pub mod report;
 pub mod scheduled;
+pub mod security_hub;
+pub mod table;
 
 use crate::aws::SdkConnector;
 use crate::config::Config;
@@ -43,6 +46,8 @@ pub struct Options {
     pub parent_role: Option<RoleSpec>,
     /// One DNS try's timeout.
     pub dns_timeout: Duration,
+    /// Import the findings into Security Hub (`--security-hub`, `DELEGATION_AUDIT_SECURITY_HUB`).
+    pub security_hub: bool,
 }
 
 /// What a run produced, with its cost.
@@ -131,7 +136,12 @@ pub async fn run<O: Observer>(
         .await
         .map_err(|e| e.to_string())?;
     let prober = HickoryProber::new(options.nameserver_addresses.clone(), options.dns_timeout);
-    let report = audit(&parent, &prober, &options.request, observer).await;
+    let mut report = audit(&parent, &prober, &options.request, observer).await;
+    if options.security_hub {
+        let published =
+            security_hub::import(sdk, audit_retry_config(), &connector, &session, &report).await;
+        report.security_hub = Some(published);
+    }
     Ok(Run {
         report,
         route53_calls: calls.calls(),

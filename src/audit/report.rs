@@ -1,12 +1,14 @@
-//! The audit's report (docs/design.md, "Audit"): JSON lines for machines, a table for people, the
-//! exit code a pipeline gates on, and CloudWatch's Embedded Metric Format for the scheduled run.
+//! The audit's report (docs/design.md, "Audit"): JSON lines for machines (the table for people is
+//! `table`'s), the exit code a pipeline gates on, and CloudWatch's Embedded Metric Format for the
+//! scheduled run.
 
 use crate::domain::probe::Reply;
-use crate::domain::verdict::{ServerProbe, Verdict};
+use crate::domain::verdict::{CdsProbe, ServerProbe, Verdict};
+use crate::domain::warning::{Warning, WarningKind};
 use crate::usecase::audit::{AuditReport, Audited, Removal, RemovalOutcome, ZoneError};
+use crate::usecase::findings::Published;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// Every delegation `ok`, nothing failed.
 pub const EXIT_OK: i32 = 0;
@@ -14,8 +16,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 /// The command line is wrong.
 pub const EXIT_USAGE: i32 = 2;
-/// A zone could not be read (unknown zone, no permission, Route 53 failing), or a removal failed:
-/// the audit is incomplete. Wins over findings.
+/// A zone could not be read (unknown zone, no permission, Route 53 failing), a removal failed, or
+/// findings did not reach Security Hub: the audit is incomplete. Wins over findings.
 pub const EXIT_ERRORS: i32 = 3;
 
 /// The metric namespace of the scheduled audit.
@@ -27,7 +29,8 @@ pub fn exit_code(report: &AuditReport) -> i32 {
         .removals
         .iter()
         .any(|r| matches!(r.result, Removal::Failed(_)));
-    if !report.errors.is_empty() || removal_failed {
+    let import_failed = report.security_hub.as_ref().is_some_and(|p| !p.complete());
+    if !report.errors.is_empty() || removal_failed || import_failed {
         EXIT_ERRORS
     } else if report
         .audited
@@ -50,6 +53,26 @@ pub fn counts<'a>(audited: impl Iterator<Item = &'a Audited>) -> BTreeMap<&'stat
     counts
 }
 
+/// Warnings per kind, zeros included.
+pub fn warning_counts<'a>(
+    audited: impl Iterator<Item = &'a Audited>,
+) -> BTreeMap<&'static str, usize> {
+    let mut counts: BTreeMap<&'static str, usize> =
+        WarningKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
+    for w in audited.flat_map(|a| &a.warnings) {
+        *counts.entry(w.kind.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+fn warning_json(w: &Warning) -> Value {
+    json!({"kind": w.kind.as_str(), "evidence": w.evidence, "action": w.action})
+}
+
+fn cds_json(c: &CdsProbe) -> Value {
+    json!({"host": c.host, "cds": c.cds.summary(), "cdnskey": c.cdnskey.summary()})
+}
+
 fn server_json(s: &ServerProbe) -> Value {
     let (rcode, aa) = match &s.soa {
         Reply::Answered(a) => (json!(a.rcode.to_string()), json!(a.authoritative)),
@@ -68,6 +91,7 @@ pub fn delegation_json(a: &Audited) -> Value {
     let d = &a.delegation;
     json!({
         "record": "delegation",
+        "version": crate::cli::VERSION,
         "zone": d.zone_name.as_str(),
         "zone_id": d.zone_id.as_str(),
         "name": d.name.as_str(),
@@ -79,12 +103,15 @@ pub fn delegation_json(a: &Audited) -> Value {
         "servers": a.evidence.servers.iter().map(server_json).collect::<Vec<_>>(),
         "apex_ns": a.evidence.apex_ns.as_ref().map(Reply::summary),
         "dnskey": a.evidence.dnskey.as_ref().map(Reply::summary),
+        "cds": a.evidence.cds.iter().map(cds_json).collect::<Vec<_>>(),
+        "warnings": a.warnings.iter().map(warning_json).collect::<Vec<_>>(),
     })
 }
 
 pub fn removal_json(r: &RemovalOutcome) -> Value {
     let mut v = json!({
         "record": "removal",
+        "version": crate::cli::VERSION,
         "zone_id": r.zone_id.as_str(),
         "name": r.name.as_str(),
         "removed": matches!(r.result, Removal::Removed(_)),
@@ -99,7 +126,25 @@ pub fn removal_json(r: &RemovalOutcome) -> Value {
 }
 
 pub fn error_json(e: &ZoneError) -> Value {
-    json!({"record": "error", "zone": e.zone, "error": e.error.to_string()})
+    json!({"record": "error", "version": crate::cli::VERSION, "zone": e.zone, "error": e.error.to_string()})
+}
+
+/// What the import into Security Hub did: counts, each finding it refused, each failed call.
+pub fn security_hub_json(p: &Published) -> Value {
+    let failed: Vec<Value> = p
+        .failed
+        .iter()
+        .map(|f| json!({"id": f.id, "code": f.code, "message": f.message}))
+        .collect();
+    json!({
+        "record": "security-hub",
+        "version": crate::cli::VERSION,
+        "active": p.active,
+        "archived": p.archived,
+        "calls": p.calls,
+        "failed": failed,
+        "errors": p.errors,
+    })
 }
 
 /// The last line: what was audited, the counts, the cost.
@@ -110,12 +155,17 @@ pub fn summary_json(report: &AuditReport, route53_calls: u32, dns_queries: u64, 
         "zones": report.zones.iter().map(|z| z.name.as_str()).collect::<Vec<_>>(),
         "delegations": report.audited.len(),
         "verdicts": counts(report.audited.iter()),
+        "warnings": warning_counts(report.audited.iter()),
         "errors": report.errors.len(),
         "removed": report
             .removals
             .iter()
             .filter(|r| matches!(r.result, Removal::Removed(_)))
             .count(),
+        "security_hub": report.security_hub.as_ref().map(|p| json!({
+            "imported": p.active + p.archived,
+            "failed": p.failed.len() + p.errors.len(),
+        })),
         "route53_calls": route53_calls,
         "dns_queries": dns_queries,
         "ms": ms as u64,
@@ -123,7 +173,8 @@ pub fn summary_json(report: &AuditReport, route53_calls: u32, dns_queries: u64, 
     })
 }
 
-/// Every line of the JSON output: delegations, removals, errors, then the summary.
+/// Every line of the JSON output: delegations, removals, errors, the Security Hub import, then the
+/// summary.
 pub fn json_lines(report: &AuditReport, summary: &Value) -> String {
     let mut out = String::new();
     let lines = report
@@ -132,6 +183,7 @@ pub fn json_lines(report: &AuditReport, summary: &Value) -> String {
         .map(delegation_json)
         .chain(report.removals.iter().map(removal_json))
         .chain(report.errors.iter().map(error_json))
+        .chain(report.security_hub.iter().map(security_hub_json))
         .chain(std::iter::once(summary.clone()));
     for line in lines {
         out.push_str(&line.to_string());
@@ -140,93 +192,7 @@ pub fn json_lines(report: &AuditReport, summary: &Value) -> String {
     out
 }
 
-/// The widest a table column is padded to.
-const MAX_COLUMN: usize = 40;
-
-/// The table for people: one row per delegation; under each finding, what each server answered.
-pub fn table(report: &AuditReport) -> String {
-    let rows: Vec<[String; 4]> = report
-        .audited
-        .iter()
-        .map(|a| {
-            [
-                a.delegation.zone_name.to_string(),
-                a.delegation.name.to_string(),
-                a.judgement.verdict.to_string(),
-                a.judgement.reason.clone(),
-            ]
-        })
-        .collect();
-    let header = ["ZONE", "NAME", "VERDICT", "DETAIL"].map(String::from);
-    // Columns as wide as their longest cell, up to a limit: a longer name overflows its own row.
-    let width = |i: usize| {
-        rows.iter()
-            .chain(std::iter::once(&header))
-            .map(|r| r[i].chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(MAX_COLUMN)
-    };
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<w0$}  {:<w1$}  {:<w2$}  {}",
-        header[0], header[1], header[2], header[3]
-    );
-    for (row, a) in rows.iter().zip(&report.audited) {
-        let _ = writeln!(
-            out,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
-            row[0], row[1], row[2], row[3]
-        );
-        if a.judgement.verdict != Verdict::Ok {
-            for s in &a.evidence.servers {
-                let _ = writeln!(
-                    out,
-                    "{:w0$}    {} {}: {}",
-                    "",
-                    s.host,
-                    s.address.as_deref().unwrap_or("(no address)"),
-                    s.soa.summary()
-                );
-            }
-        }
-    }
-    for r in &report.removals {
-        let _ = match &r.result {
-            Removal::Removed(change) => writeln!(
-                out,
-                "removed {} ({}; change {change})",
-                r.name,
-                r.records.join("; ")
-            ),
-            Removal::Kept(why) => writeln!(out, "kept {}: {why}", r.name),
-            Removal::Failed(why) => writeln!(out, "removal of {} failed: {why}", r.name),
-        };
-    }
-    for e in &report.errors {
-        let _ = writeln!(out, "error: {}: {}", e.zone, e.error);
-    }
-    let counts = counts(report.audited.iter());
-    let listed: Vec<String> = counts
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(v, n)| format!("{n} {v}"))
-        .collect();
-    let _ = writeln!(
-        out,
-        "{} delegations in {} zones: {}",
-        report.audited.len(),
-        report.zones.len(),
-        if listed.is_empty() {
-            "none".to_owned()
-        } else {
-            listed.join(", ")
-        }
-    );
-    out
-}
+pub use super::table::table;
 
 /// One EMF document per parent zone: the count of delegations per verdict (zeros included, so an
 /// alarm sees data every run), with the dimension sets (ParentZone, Verdict) and (Verdict).

@@ -1,18 +1,20 @@
 //! SDK adapters behind the ports, one module per service: STS role sessions (`sts`), Route 53
-//! (`route53`; the audit's reads in `zones`), CloudFormation (`cloudformation`), error
-//! classification and retries (`errors`), and the pacing behind Route 53's rate limits (`pace`).
-//! `SdkConnector` builds them per request.
+//! (`route53`; the audit's reads in `zones`), CloudFormation (`cloudformation`), Security Hub
+//! (`securityhub`, the audit's findings), error classification and retries (`errors`), and the
+//! pacing behind Route 53's rate limits (`pace`). `SdkConnector` builds them per request.
 
 pub mod cloudformation;
 pub mod errors;
 pub mod pace;
 pub mod route53;
+pub mod securityhub;
 pub mod sts;
 pub mod zones;
 
 pub use cloudformation::CloudFormation;
 pub use errors::{MAX_ATTEMPTS, retry_config};
 pub use route53::Route53;
+pub use securityhub::SecurityHub;
 
 use crate::config::DEFAULT_ROUTE53_REQUESTS_PER_SECOND;
 use crate::domain::properties::RoleSpec;

@@ -4,8 +4,9 @@
 use super::errors::classify;
 use super::route53::{Route53, zone_from};
 use crate::domain::listing::{Cursor, RECORDS_PER_PAGE};
-use crate::domain::model::{LiveRecord, RecordType, Zone};
+use crate::domain::model::{LiveRecord, Zone};
 use crate::domain::properties::ZoneId;
+use crate::domain::verdict::{delegation_records, kept_while_listing};
 use crate::ports::{AdapterError, ErrorKind, ZoneLister};
 
 /// ListHostedZones' largest page.
@@ -61,15 +62,11 @@ impl ZoneLister for Route53 {
         let mut from: Option<Cursor> = None;
         for _ in 0..MAX_AUDIT_PAGES {
             let page = self.list_records_page(zone, from.as_ref()).await?;
-            // NS and DS: the two types a delegation is made of.
-            records.extend(
-                page.records
-                    .into_iter()
-                    .filter(|r| matches!(r.rtype, RecordType::Managed(_))),
-            );
+            // NS and DS, the two types a delegation is made of, and the glue candidates.
+            records.extend(page.records.into_iter().filter(kept_while_listing));
             match page.next {
                 Some(next) => from = Some(next),
-                None => return Ok(records),
+                None => return Ok(delegation_records(records)),
             }
         }
         Err(AdapterError::new(

@@ -70,7 +70,7 @@ fn origin(endpoint: &str) -> String {
         .unwrap_or_else(|_| endpoint.to_owned())
 }
 
-fn is_loopback_url(endpoint: &str) -> bool {
+pub(crate) fn is_loopback_url(endpoint: &str) -> bool {
     let Ok(url) = url::Url::parse(endpoint) else {
         return false;
     };

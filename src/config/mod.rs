@@ -9,7 +9,7 @@ mod endpoints;
 mod metrics;
 
 pub use buckets::response_buckets;
-pub(crate) use endpoints::every_endpoint_is_loopback;
+pub(crate) use endpoints::{every_endpoint_is_loopback, is_loopback_url};
 pub use metrics::{DEFAULT_METRICS_NAMESPACE, MetricsTarget, metrics_target};
 
 use crate::cfn::responder::BUCKET_PREFIXES_VAR;

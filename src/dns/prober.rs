@@ -4,7 +4,7 @@
 //! wire format is hickory-proto's; what an answer means is `domain::verdict`'s business.
 
 use crate::domain::name::DnsName;
-use crate::domain::probe::{DnsAnswer, DnsKey, Question, Rcode, Reply};
+use crate::domain::probe::{DnsAnswer, DnsKey, DsValue, Question, Rcode, Reply};
 use crate::ports::DnsProber;
 use hickory_proto::op::{Edns, Message, Query};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -152,6 +152,8 @@ fn record_type(question: Question) -> RecordType {
         Question::Soa => RecordType::SOA,
         Question::Ns => RecordType::NS,
         Question::Dnskey => RecordType::DNSKEY,
+        Question::Cds => RecordType::CDS,
+        Question::Cdnskey => RecordType::CDNSKEY,
     }
 }
 
@@ -162,6 +164,9 @@ fn query(name: &DnsName, question: Question) -> Result<(Vec<u8>, u16), String> {
     msg.add_query(Query::query(qname, record_type(question)));
     let mut edns = Edns::new();
     edns.set_max_payload(EDNS_PAYLOAD);
+    // DO on the DNSKEY question only: its RRSIG tells a signed zone (the `insecure` warning); the
+    // other answers stay small.
+    edns.set_dnssec_ok(question == Question::Dnskey);
     msg.set_edns(edns);
     let wire = msg.to_vec().map_err(|e| e.to_string())?;
     Ok((wire, msg.metadata.id))
@@ -227,11 +232,17 @@ fn owned<'a>(
         .filter(move |r| r.record_type() == rtype && is_name(&r.name, name))
 }
 
+/// The RDATA of a record hickory-proto does not decode (DNSSEC types without its DNSSEC feature).
+fn raw(data: &RData) -> Option<&[u8]> {
+    match data {
+        RData::Unknown { rdata, .. } => Some(&rdata.anything),
+        _ => None,
+    }
+}
+
+/// DNSKEY and CDNSKEY RDATA (RFC 4034, 2.1).
 fn dnskey(data: &RData) -> Option<DnsKey> {
-    let RData::Unknown { rdata, .. } = data else {
-        return None;
-    };
-    let bytes = &rdata.anything;
+    let bytes = raw(data)?;
     (bytes.len() >= 4).then(|| DnsKey {
         flags: u16::from_be_bytes([bytes[0], bytes[1]]),
         protocol: bytes[2],
@@ -240,11 +251,62 @@ fn dnskey(data: &RData) -> Option<DnsKey> {
     })
 }
 
+/// DS and CDS RDATA (RFC 4034, 5.1), the digest in lower-case hex.
+fn ds(data: &RData) -> Option<DsValue> {
+    let bytes = raw(data)?;
+    (bytes.len() >= 4).then(|| DsValue {
+        key_tag: u16::from_be_bytes([bytes[0], bytes[1]]),
+        algorithm: bytes[2],
+        digest_type: bytes[3],
+        digest: bytes[4..].iter().map(|b| format!("{b:02x}")).collect(),
+    })
+}
+
+/// Whether an RRSIG owned by the name covers `rtype` (its first two RDATA bytes, RFC 4034, 3.1).
+fn signed(msg: &Message, name: &DnsName, rtype: RecordType) -> bool {
+    owned(msg, name, RecordType::RRSIG)
+        .filter_map(|r| raw(&r.data))
+        .any(|b| b.len() >= 2 && u16::from_be_bytes([b[0], b[1]]) == u16::from(rtype))
+}
+
+fn ns_targets(msg: &Message, name: &DnsName) -> (Vec<String>, Option<u32>) {
+    let records: Vec<&Record> = owned(msg, name, RecordType::NS).collect();
+    let ns = records
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::NS(ns) => Some(host_key(&ns.0.to_ascii())),
+            _ => None,
+        })
+        .collect();
+    (ns, records.iter().map(|r| r.ttl).min())
+}
+
+/// What an answer holds besides its rcode, for the summary: `SOA`, `NS …`, the keys, the CDS.
+fn contents(msg: &Message, question: Question, a: &DnsAnswer) -> String {
+    let keys = || {
+        let keys: Vec<String> = a.dnskeys.iter().map(DnsKey::describe).collect();
+        keys.join(", ")
+    };
+    match question {
+        Question::Soa if a.soa_at_name => " SOA".into(),
+        Question::Ns if !a.ns.is_empty() => format!(" NS {}", a.ns.join(" ")),
+        Question::Dnskey if !a.dnskeys.is_empty() => {
+            format!(" {}{}", keys(), if a.signed { " (signed)" } else { "" })
+        }
+        Question::Cdnskey if !a.dnskeys.is_empty() => format!(" C{}", keys()),
+        Question::Cds if !a.cds.is_empty() => {
+            let cds: Vec<String> = a.cds.iter().map(|d| format!("CDS {d}")).collect();
+            format!(" {}", cds.join(", "))
+        }
+        _ if msg.answers.is_empty() => " no answer records".into(),
+        _ => format!(" {} other answer records", msg.answers.len()),
+    }
+}
+
 /// The answer as plain values (`domain::probe::DnsAnswer`).
 fn answer(msg: &Message, name: &DnsName, question: Question) -> DnsAnswer {
     let rcode = Rcode::from_code(u16::from(msg.metadata.response_code));
     let authoritative = msg.metadata.authoritative;
-    let soa_at_name = owned(msg, name, RecordType::SOA).next().is_some();
     let referral_to: Vec<String> = msg
         .authorities
         .iter()
@@ -254,44 +316,33 @@ fn answer(msg: &Message, name: &DnsName, question: Question) -> DnsAnswer {
         })
         .collect();
     let referral = msg.answers.is_empty() && !authoritative && !referral_to.is_empty();
-    let ns: Vec<String> = owned(msg, name, RecordType::NS)
-        .filter_map(|r| match &r.data {
-            RData::NS(ns) => Some(host_key(&ns.0.to_ascii())),
-            _ => None,
-        })
-        .collect();
-    let dnskeys: Vec<DnsKey> = owned(msg, name, RecordType::DNSKEY)
-        .filter_map(|r| dnskey(&r.data))
-        .collect();
-    let mut summary = rcode.to_string();
-    if authoritative {
-        summary.push_str(" aa");
-    }
-    if referral {
-        summary.push_str(&format!(" referral to {}", referral_to.join(" ")));
-    } else {
-        match question {
-            Question::Soa if soa_at_name => summary.push_str(" SOA"),
-            Question::Ns if !ns.is_empty() => summary.push_str(&format!(" NS {}", ns.join(" "))),
-            Question::Dnskey if !dnskeys.is_empty() => summary.push_str(&format!(
-                " {}",
-                dnskeys
-                    .iter()
-                    .map(DnsKey::describe)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            _ if msg.answers.is_empty() => summary.push_str(" no answer records"),
-            _ => summary.push_str(&format!(" {} other answer records", msg.answers.len())),
-        }
-    }
-    DnsAnswer {
-        rcode,
-        authoritative,
-        soa_at_name,
+    let (ns, ns_ttl) = ns_targets(msg, name);
+    let key_type = match question {
+        Question::Cdnskey => RecordType::CDNSKEY,
+        _ => RecordType::DNSKEY,
+    };
+    let mut a = DnsAnswer {
+        soa_at_name: owned(msg, name, RecordType::SOA).next().is_some(),
         referral,
         ns,
-        dnskeys,
-        summary,
+        ns_ttl,
+        dnskeys: owned(msg, name, key_type)
+            .filter_map(|r| dnskey(&r.data))
+            .collect(),
+        cds: owned(msg, name, RecordType::CDS)
+            .filter_map(|r| ds(&r.data))
+            .collect(),
+        signed: signed(msg, name, record_type(question)),
+        ..DnsAnswer::empty(rcode, authoritative)
+    };
+    if authoritative {
+        a.summary.push_str(" aa");
     }
+    if referral {
+        a.summary
+            .push_str(&format!(" referral to {}", referral_to.join(" ")));
+    } else {
+        a.summary.push_str(&contents(msg, question, &a));
+    }
+    a
 }

@@ -59,6 +59,10 @@ pub enum Question {
     Soa,
     Ns,
     Dnskey,
+    /// The child's wish for the parent's DS set (RFC 7344).
+    Cds,
+    /// The same wish as keys (RFC 7344).
+    Cdnskey,
 }
 
 impl Question {
@@ -67,12 +71,14 @@ impl Question {
             Question::Soa => "SOA",
             Question::Ns => "NS",
             Question::Dnskey => "DNSKEY",
+            Question::Cds => "CDS",
+            Question::Cdnskey => "CDNSKEY",
         }
     }
 }
 
 /// A DNSKEY record's RDATA (RFC 4034, section 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DnsKey {
     pub flags: u16,
     pub protocol: u8,
@@ -82,6 +88,12 @@ pub struct DnsKey {
 
 /// The DNSKEY flag that marks a zone key (RFC 4034, 2.1.1); only zone keys sign a zone.
 const ZONE_KEY_FLAG: u16 = 0x0100;
+/// The flags of a key-signing key: a zone key with the Secure Entry Point bit (RFC 4034, 2.1.1),
+/// the key a parent's DS designates.
+pub const KSK_FLAGS: u16 = 257;
+/// The algorithm of CDS and CDNSKEY "delete" records: the child asks for its DS to be removed
+/// (RFC 8078, 4).
+const DELETE_ALGORITHM: u8 = 0;
 /// DS digest type 2, SHA-256 (RFC 4509); the one Route 53 publishes.
 const DIGEST_SHA256: u8 = 2;
 
@@ -111,6 +123,11 @@ impl DnsKey {
 
     pub fn is_zone_key(&self) -> bool {
         self.flags & ZONE_KEY_FLAG != 0
+    }
+
+    /// A CDNSKEY "delete" record (RFC 8078, 4).
+    pub fn is_delete(&self) -> bool {
+        self.algorithm == DELETE_ALGORITHM
     }
 
     /// The SHA-256 DS digest of this key at `owner` (RFC 4509): owner name in canonical wire form,
@@ -149,7 +166,7 @@ fn wire_name(name: &DnsName) -> Vec<u8> {
 }
 
 /// A DS record's value as Route 53 holds it: `<key tag> <algorithm> <digest type> <digest hex>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DsValue {
     pub key_tag: u16,
     pub algorithm: u8,
@@ -173,6 +190,11 @@ impl DsValue {
         })
     }
 
+    /// A CDS "delete" record (RFC 8078, 4).
+    pub fn is_delete(&self) -> bool {
+        self.algorithm == DELETE_ALGORITHM
+    }
+
     /// Whether this DS designates `key` at `owner`: same key tag and algorithm, a zone key, and,
     /// for SHA-256 digests, the same digest (other digest types are matched by tag and algorithm).
     pub fn matches(&self, key: &DnsKey, owner: &DnsName) -> bool {
@@ -180,6 +202,16 @@ impl DsValue {
             && key.key_tag() == self.key_tag
             && key.algorithm == self.algorithm
             && (self.digest_type != DIGEST_SHA256 || key.sha256_digest(owner) == self.digest)
+    }
+}
+
+impl fmt::Display for DsValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}",
+            self.key_tag, self.algorithm, self.digest_type, self.digest
+        )
     }
 }
 
@@ -195,24 +227,44 @@ pub struct DnsAnswer {
     pub referral: bool,
     /// NS targets in the answer section owned by the asked name (lower case, no trailing dot).
     pub ns: Vec<String>,
-    /// DNSKEYs in the answer section owned by the asked name.
+    /// The TTL of that NS set (the smallest, should its records differ).
+    pub ns_ttl: Option<u32>,
+    /// Keys of the asked type in the answer section owned by the asked name: DNSKEYs, or CDNSKEYs
+    /// for the CDNSKEY question.
     pub dnskeys: Vec<DnsKey>,
+    /// CDS records in the answer section owned by the asked name (DS RDATA).
+    pub cds: Vec<DsValue>,
+    /// The answer section holds an RRSIG owned by the asked name covering the asked type.
+    pub signed: bool,
     /// A short account of the answer, for people: `NOERROR aa SOA`, `REFUSED`, `referral to …`.
     pub summary: String,
 }
 
 impl DnsAnswer {
-    /// A server that will not answer for the name (REFUSED): not authoritative, nothing in it.
-    pub fn refused() -> Self {
+    /// An answer with this rcode and AA flag and nothing in it; its summary is the rcode.
+    pub fn empty(rcode: Rcode, authoritative: bool) -> Self {
         DnsAnswer {
-            rcode: Rcode::Refused,
-            authoritative: false,
+            rcode,
+            authoritative,
             soa_at_name: false,
             referral: false,
             ns: Vec::new(),
+            ns_ttl: None,
             dnskeys: Vec::new(),
-            summary: "REFUSED".into(),
+            cds: Vec::new(),
+            signed: false,
+            summary: rcode.to_string(),
         }
+    }
+
+    /// A server that will not answer for the name (REFUSED): not authoritative, nothing in it.
+    pub fn refused() -> Self {
+        DnsAnswer::empty(Rcode::Refused, false)
+    }
+
+    /// An authoritative NOERROR answer: the server serves the name it was asked about.
+    pub fn is_authoritative_data(&self) -> bool {
+        self.rcode == Rcode::NoError && self.authoritative && !self.referral
     }
 }
 

@@ -1,11 +1,12 @@
 //! The audit's verdicts (docs/design.md, "Audit"): what a delegation in the parent zone and the
 //! answers of its delegated name servers say about it. Pure: plain values in, a verdict out.
 
-use super::model::{LiveRecord, RecordKind, Zone};
+use super::model::{LiveRecord, RecordKind, RecordType, Zone};
 use super::name::{DnsName, normalize_value};
 use super::probe::{DnsAnswer, DsValue, Rcode, Reply};
 use super::properties::ZoneId;
 use std::fmt;
+use std::net::IpAddr;
 
 /// A delegation as the parent zone holds it: an NS record set strictly below the apex, and the DS
 /// record set at the same name, if any.
@@ -19,10 +20,68 @@ pub struct Delegation {
     pub ns: Vec<String>,
     pub ds_ttl: i64,
     pub ds: Vec<String>,
+    /// The parent's A and AAAA records at the NS targets: the glue its referral carries.
+    pub glue: Vec<Glue>,
+}
+
+/// An address record set of the parent zone at a name server's host name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Glue {
+    pub name: DnsName,
+    pub ttl: i64,
+    pub addresses: Vec<IpAddr>,
+}
+
+/// The record types a referral's glue is made of.
+const GLUE_TYPES: [&str; 2] = ["A", "AAAA"];
+
+fn is_glue_type(record: &LiveRecord) -> bool {
+    GLUE_TYPES.iter().any(|t| record.rtype.to_string() == *t)
+}
+
+/// Whether the audit keeps a record set while it reads a zone's pages: NS, DS, and A and AAAA
+/// (glue candidates, until [`delegation_records`] knows the NS targets; alias records are not glue).
+pub fn kept_while_listing(record: &LiveRecord) -> bool {
+    matches!(record.rtype, RecordType::Managed(_)) || (is_glue_type(record) && !record.special)
+}
+
+/// What the audit keeps of a zone's listing once every page is read: its NS and DS record sets,
+/// and the A and AAAA record sets at the names the NS records point to (the glue).
+pub fn delegation_records(records: Vec<LiveRecord>) -> Vec<LiveRecord> {
+    let targets: std::collections::BTreeSet<String> = records
+        .iter()
+        .filter(|r| r.is(RecordKind::Ns))
+        .flat_map(|r| r.values.iter().map(|v| normalize_value(v)))
+        .collect();
+    records
+        .into_iter()
+        .filter(|r| {
+            matches!(r.rtype, RecordType::Managed(_))
+                || (kept_while_listing(r) && targets.contains(r.name.as_str()))
+        })
+        .collect()
+}
+
+fn glue_of(ns: &[String], records: &[LiveRecord]) -> Vec<Glue> {
+    let targets: Vec<String> = ns.iter().map(|v| normalize_value(v)).collect();
+    records
+        .iter()
+        .filter(|r| is_glue_type(r) && !r.special && targets.iter().any(|t| t == r.name.as_str()))
+        .map(|r| Glue {
+            name: r.name.clone(),
+            ttl: r.ttl.unwrap_or_default(),
+            addresses: r
+                .values
+                .iter()
+                .filter_map(|v| v.trim().parse().ok())
+                .collect(),
+        })
+        .collect()
 }
 
 /// The delegations a zone's NS and DS record sets make: every NS record set strictly below the
-/// apex (never the apex's own), with the DS record set at the same name; sorted by name.
+/// apex (never the apex's own), with the DS record set at the same name and the glue of its name
+/// servers; sorted by name.
 pub fn delegations(zone: &Zone, records: &[LiveRecord]) -> Vec<Delegation> {
     let mut out: Vec<Delegation> = records
         .iter()
@@ -39,6 +98,7 @@ pub fn delegations(zone: &Zone, records: &[LiveRecord]) -> Vec<Delegation> {
                 ns: ns.values.clone(),
                 ds_ttl: ds.and_then(|d| d.ttl).unwrap_or_default(),
                 ds: ds.map(|d| d.values.clone()).unwrap_or_default(),
+                glue: glue_of(&ns.values, records),
             }
         })
         .collect();
@@ -62,8 +122,18 @@ pub struct Evidence {
     pub servers: Vec<ServerProbe>,
     /// The NS RRset at the child apex, asked of one server that serves the name.
     pub apex_ns: Option<Reply>,
-    /// The DNSKEY RRset at the child apex, asked when the parent holds DS.
+    /// The DNSKEY RRset at the child apex, asked of the same server (DO set, for its RRSIG).
     pub dnskey: Option<Reply>,
+    /// CDS and CDNSKEY at the child apex, asked of every serving server when the child is signed.
+    pub cds: Vec<CdsProbe>,
+}
+
+/// What one serving server answered to the CDS and CDNSKEY questions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CdsProbe {
+    pub host: String,
+    pub cds: Reply,
+    pub cdnskey: Reply,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -228,7 +298,7 @@ fn dnssec_problem(delegation: &Delegation, dnskey: Option<&Reply>) -> Option<Str
     let Some(Reply::Answered(answer)) = dnskey else {
         return None;
     };
-    if !serves_dnskey(answer) {
+    if !answer.is_authoritative_data() {
         return None;
     }
     let ds: Vec<DsValue> = delegation
@@ -262,11 +332,8 @@ fn dnssec_problem(delegation: &Delegation, dnskey: Option<&Reply>) -> Option<Str
     ))
 }
 
-fn serves_dnskey(a: &DnsAnswer) -> bool {
-    a.rcode == Rcode::NoError && a.authoritative && !a.referral
-}
-
-fn sorted_hosts(values: &[String]) -> Vec<String> {
+/// Host names as a set: lower case, no trailing dot, sorted, each once.
+pub fn sorted_hosts(values: &[String]) -> Vec<String> {
     let mut v: Vec<String> = values.iter().map(|s| normalize_value(s)).collect();
     v.sort();
     v.dedup();

@@ -1,6 +1,7 @@
 //! What the handler and the audit need from AWS and DNS, as small traits: the adapters implement
 //! them, tests inject mocks.
 
+use crate::domain::finding::{FailedFinding, Finding};
 use crate::domain::listing::{Cursor, RecordPage};
 use crate::domain::model::{
     Change, DnssecState, LiveRecord, ResourceState, StackEvent, StackStatus, SubmittedChange, Zone,
@@ -166,4 +167,12 @@ pub trait DnsProber {
     /// Asks `server` one question about `name`, without recursion (RD=0); UDP, TCP when the
     /// answer is truncated; a timeout and one retry.
     async fn ask(&self, server: SocketAddr, name: &DnsName, question: Question) -> Reply;
+}
+
+/// Sends the audit's findings to AWS Security Hub (docs/design.md, "Audit").
+#[allow(async_fn_in_trait)]
+pub trait FindingsSink {
+    /// One `BatchImportFindings` call of at most `usecase::findings::FINDINGS_PER_CALL`
+    /// findings: the ones Security Hub did not import, with why; `Err` when the call failed.
+    async fn import(&self, findings: &[Finding]) -> Result<Vec<FailedFinding>, AdapterError>;
 }

@@ -1,11 +1,12 @@
 //! The name servers the audit probes, scripted: each host has an address and serves some names
-//! (authoritatively: the SOA at the name, the NS set of the hosts that serve it, the DNSKEYs set
-//! for it), refuses the rest, or answers nothing at all. A host without an address is one the
+//! (authoritatively: the SOA at the name, the NS set of the hosts that serve it with the TTL set
+//! for it, the DNSKEYs set for it, signed or not, the CDS and CDNSKEY records set for it on that
+//! host), refuses the rest, or answers nothing at all. A host without an address is one the
 //! resolver cannot find. Every question is logged.
 
 use super::Memory;
 use crate::domain::name::DnsName;
-use crate::domain::probe::{DnsAnswer, DnsKey, Question, Rcode, Reply};
+use crate::domain::probe::{DnsAnswer, DnsKey, DsValue, Question, Rcode, Reply};
 use crate::ports::DnsProber;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -19,17 +20,28 @@ pub struct Asked {
     pub question: Question,
 }
 
+/// What one host publishes at a name: CDS and CDNSKEY records.
+#[derive(Clone, Default)]
+struct Cds {
+    cds: Vec<DsValue>,
+    cdnskey: Vec<DnsKey>,
+}
+
 struct Server {
     host: String,
     address: SocketAddr,
     serves: BTreeSet<DnsName>,
     silent: bool,
+    cds: BTreeMap<DnsName, Cds>,
 }
 
 #[derive(Default)]
 pub(super) struct DnsWorld {
     servers: Vec<Server>,
     dnskeys: BTreeMap<DnsName, Vec<DnsKey>>,
+    /// Names whose DNSKEY answers carry an RRSIG.
+    signed: BTreeSet<DnsName>,
+    ns_ttls: BTreeMap<DnsName, u32>,
     questions: Vec<Asked>,
 }
 
@@ -52,6 +64,7 @@ impl DnsWorld {
                     address,
                     serves: BTreeSet::new(),
                     silent: false,
+                    cds: BTreeMap::new(),
                 });
                 n
             }
@@ -78,20 +91,23 @@ impl DnsWorld {
             return Reply::Answered(DnsAnswer::refused());
         }
         let mut answer = DnsAnswer {
-            rcode: Rcode::NoError,
-            authoritative: true,
             soa_at_name: question == Question::Soa,
-            referral: false,
-            ns: Vec::new(),
-            dnskeys: Vec::new(),
             summary: format!("NOERROR aa {}", question.as_str()),
+            ..DnsAnswer::empty(Rcode::NoError, true)
         };
+        let published = server.cds.get(name).cloned().unwrap_or_default();
         match question {
             Question::Soa => {}
-            Question::Ns => answer.ns = self.name_servers_of(name),
-            Question::Dnskey => {
-                answer.dnskeys = self.dnskeys.get(name).cloned().unwrap_or_default()
+            Question::Ns => {
+                answer.ns = self.name_servers_of(name);
+                answer.ns_ttl = self.ns_ttls.get(name).copied();
             }
+            Question::Dnskey => {
+                answer.dnskeys = self.dnskeys.get(name).cloned().unwrap_or_default();
+                answer.signed = self.signed.contains(name) && !answer.dnskeys.is_empty();
+            }
+            Question::Cds => answer.cds = published.cds,
+            Question::Cdnskey => answer.dnskeys = published.cdnskey,
         }
         Reply::Answered(answer)
     }
@@ -130,6 +146,30 @@ impl Memory {
     pub fn set_dnskeys(&self, name: &str, keys: Vec<DnsKey>) {
         let name = DnsName::from_route53(name);
         self.state().dns.dnskeys.insert(name, keys);
+    }
+
+    /// Whether the DNSKEY answers for `name` carry an RRSIG (a signed zone).
+    pub fn set_signed(&self, name: &str, signed: bool) {
+        let name = DnsName::from_route53(name);
+        let mut s = self.state();
+        if signed {
+            s.dns.signed.insert(name);
+        } else {
+            s.dns.signed.remove(&name);
+        }
+    }
+
+    /// The TTL the servers of `name` give its apex NS set (none by default).
+    pub fn set_apex_ns_ttl(&self, name: &str, ttl: u32) {
+        let name = DnsName::from_route53(name);
+        self.state().dns.ns_ttls.insert(name, ttl);
+    }
+
+    /// The CDS and CDNSKEY records `host` publishes at `name`.
+    pub fn publish_cds(&self, host: &str, name: &str, cds: Vec<DsValue>, cdnskey: Vec<DnsKey>) {
+        let name = DnsName::from_route53(name);
+        let mut s = self.state();
+        s.dns.server(host).cds.insert(name, Cds { cds, cdnskey });
     }
 
     /// Every question asked, in order.

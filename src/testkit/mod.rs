@@ -1,9 +1,9 @@
 //! An in-memory AWS and DNS behind every port, so that the use cases and the handler rules run as
 //! plain millisecond tests: a multi-account Route 53 (zones, record sets, change batches as Route 53
 //! applies them, DNSSEC state, the audit's listings), CloudFormation stacks per account and region,
-//! STS role assumption, the provider's own account, the name servers the audit probes, injected
-//! faults (errors, guardrail refusals, stale batches, throttling, slow calls) and a log of every
-//! call.
+//! STS role assumption, the provider's own account, the name servers the audit probes, Security
+//! Hub's findings, injected faults (errors, guardrail refusals, stale batches, throttling, slow
+//! calls) and a log of every call.
 //!
 //! Compiled for the crate's own tests and, with the cargo feature `testkit`, for the integration
 //! tests (Cargo.toml turns it on for them); never in the product.
@@ -12,12 +12,13 @@
 //! `Connector`) or to a use case, and keep another to arrange the world and inspect it afterwards.
 //! Files: `state.rs` the world, `faults.rs` fault injection, `route53.rs` Route 53 as one account
 //! sees it, `stacks.rs` CloudFormation, `connector.rs` STS and the connector, `dns.rs` the name
-//! servers.
+//! servers, `securityhub.rs` Security Hub.
 
 mod connector;
 mod dns;
 mod faults;
 mod route53;
+mod securityhub;
 mod stacks;
 mod state;
 #[cfg(test)]

@@ -4,11 +4,10 @@
 use super::Memory;
 use super::state::{Op, RecordKey, RecordSet, State};
 use crate::domain::listing::{Cursor, RecordPage, page_of};
-use crate::domain::model::{
-    Change, DnssecState, LiveRecord, RecordAction, RecordType, SubmittedChange, Zone,
-};
+use crate::domain::model::{Change, DnssecState, LiveRecord, RecordAction, SubmittedChange, Zone};
 use crate::domain::name::{DnsName, same_values};
 use crate::domain::properties::ZoneId;
+use crate::domain::verdict::{delegation_records, kept_while_listing};
 use crate::ports::{
     AdapterError, CallTally, ChildZoneReader, ErrorKind, ParentZoneStore, ZoneLister,
 };
@@ -213,17 +212,16 @@ impl ZoneLister for Route53In {
         }
     }
 
-    /// The zone's NS and DS record sets, every page read.
+    /// The zone's NS and DS record sets and the glue at their targets, every page read.
     async fn delegation_records(&self, zone: &ZoneId) -> Result<Vec<LiveRecord>, AdapterError> {
         let mut records = Vec::new();
         let mut from = None;
         loop {
             let page = self.page(zone, from.as_ref()).await?;
-            let delegation = |r: &LiveRecord| matches!(r.rtype, RecordType::Managed(_));
-            records.extend(page.records.into_iter().filter(delegation));
+            records.extend(page.records.into_iter().filter(kept_while_listing));
             match page.next {
                 Some(next) => from = Some(next),
-                None => return Ok(records),
+                None => return Ok(delegation_records(records)),
             }
         }
     }

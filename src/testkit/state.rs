@@ -1,16 +1,17 @@
 //! The world the in-memory AWS holds: hosted zones with their record sets and DNSSEC state, stacks
-//! per account and region, assumable roles, the DNS servers of the audit, the injected faults and
-//! the log of every call.
+//! per account and region, assumable roles, the DNS servers of the audit, the findings in Security
+//! Hub, the injected faults and the log of every call.
 
 use super::dns::DnsWorld;
 use super::faults::Faults;
 use crate::domain::authority::StackRef;
+use crate::domain::finding::Finding;
 use crate::domain::model::{
     Change, DnssecState, LiveRecord, RecordType, ResourceState, StackEvent, Zone,
 };
 use crate::domain::name::DnsName;
 use crate::ports::{AdapterError, ErrorKind};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The AWS operations the fake answers, as the call log names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,10 +30,12 @@ pub enum Op {
     DescribeStackResource,
     DescribeStacks,
     DescribeStackEvents,
+    /// Security Hub's import of the audit's findings.
+    BatchImportFindings,
 }
 
 impl Op {
-    /// Everything but STS and CloudFormation.
+    /// Everything but STS, CloudFormation and Security Hub.
     pub fn is_route53(self) -> bool {
         use Op::*;
         !matches!(
@@ -42,6 +45,7 @@ impl Op {
                 | DescribeStackResource
                 | DescribeStacks
                 | DescribeStackEvents
+                | BatchImportFindings
         )
     }
 }
@@ -108,6 +112,9 @@ pub(super) struct State {
     pub(super) changes: u32,
     /// See [`super::Memory::emulate_role_patience`].
     pub(super) role_patience: bool,
+    /// Security Hub's findings by ID, and the IDs it refuses.
+    pub(super) findings: BTreeMap<String, Finding>,
+    pub(super) refused_findings: BTreeSet<String>,
 }
 
 impl State {

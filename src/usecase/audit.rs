@@ -3,27 +3,24 @@
 //! (the CLI, the scheduled event) chooses the zones and reports; the verdicts are
 //! `domain::verdict`'s, the removal rules `domain::removal`'s.
 
+use super::findings::Published;
+use super::probe::probe;
 use super::records;
 use crate::domain::model::Zone;
 use crate::domain::name::DnsName;
 use crate::domain::plan::the_public_zone;
-use crate::domain::probe::{Question, Reply};
 use crate::domain::properties::{ParentZoneRef, ZoneId};
 use crate::domain::removal::{self, Keep};
-use crate::domain::verdict::{
-    Delegation, Evidence, Judgement, ServerProbe, Service, Verdict, delegations, judge, service,
-};
+use crate::domain::verdict::{Delegation, Evidence, Judgement, Verdict, delegations, judge};
+use crate::domain::warning::{Warning, warnings};
 use crate::ports::{AdapterError, DnsProber, ErrorKind, ParentZoneStore, ZoneLister};
 use futures_util::StreamExt;
-use futures_util::future::join_all;
 use std::time::Duration;
 
 /// Delegations probed at once.
 pub const DEFAULT_CONCURRENCY: usize = 64;
 /// The pause between the two probes a removal needs.
 pub const DEFAULT_RECHECK_AFTER: Duration = Duration::from_secs(60);
-/// Addresses of one name server tried before it counts as unreachable.
-const ADDRESSES_PER_SERVER: usize = 2;
 
 /// What to audit and how.
 #[derive(Clone, Debug)]
@@ -51,6 +48,8 @@ pub struct Audited {
     pub delegation: Delegation,
     pub evidence: Evidence,
     pub judgement: Judgement,
+    /// What the scanners flag beside the verdict (docs/design.md, "Audit").
+    pub warnings: Vec<Warning>,
 }
 
 /// What became of one dangling delegation when removal was asked for.
@@ -86,6 +85,8 @@ pub struct AuditReport {
     pub audited: Vec<Audited>,
     pub errors: Vec<ZoneError>,
     pub removals: Vec<RemovalOutcome>,
+    /// What the import into Security Hub did, when it was asked for (`usecase::findings`).
+    pub security_hub: Option<Published>,
 }
 
 /// What a runner hears while the audit runs (progress on a terminal, log lines).
@@ -195,10 +196,12 @@ async fn probe_all<D: DnsProber, O: Observer>(
         .map(|delegation| async move {
             let evidence = probe(prober, &delegation).await;
             let judgement = judge(&delegation, &evidence);
+            let warnings = warnings(&delegation, &evidence);
             Audited {
                 delegation,
                 evidence,
                 judgement,
+                warnings,
             }
         })
         .buffered(concurrency.max(1));
@@ -208,79 +211,6 @@ async fn probe_all<D: DnsProber, O: Observer>(
         audited.push(one);
     }
     audited
-}
-
-/// Asks every delegated server for the SOA of the name; then one serving server for the NS set at
-/// the child apex and, when the parent holds DS, the DNSKEY set.
-pub async fn probe<D: DnsProber>(prober: &D, delegation: &Delegation) -> Evidence {
-    let servers: Vec<ServerProbe> = join_all(
-        delegation
-            .ns
-            .iter()
-            .map(|host| ask_server(prober, host.trim_end_matches('.'), &delegation.name)),
-    )
-    .await;
-    let serving = servers
-        .iter()
-        .find(|s| service(&s.soa) == Service::Serves)
-        .and_then(|s| s.address.as_deref())
-        .and_then(|a| a.parse().ok());
-    let (apex_ns, dnskey) = match serving {
-        None => (None, None),
-        Some(address) => {
-            let ns = prober.ask(address, &delegation.name, Question::Ns);
-            let keys = async {
-                if delegation.ds.is_empty() {
-                    None
-                } else {
-                    Some(
-                        prober
-                            .ask(address, &delegation.name, Question::Dnskey)
-                            .await,
-                    )
-                }
-            };
-            let (ns, keys) = futures_util::join!(ns, keys);
-            (Some(ns), keys)
-        }
-    };
-    Evidence {
-        servers,
-        apex_ns,
-        dnskey,
-    }
-}
-
-/// One server's SOA answer, from its first address that answers at all.
-async fn ask_server<D: DnsProber>(prober: &D, host: &str, name: &DnsName) -> ServerProbe {
-    let addresses = match prober.addresses(host).await {
-        Ok(addresses) => addresses,
-        Err(why) => {
-            return ServerProbe {
-                host: host.to_owned(),
-                address: None,
-                soa: Reply::NoAnswer(why),
-            };
-        }
-    };
-    let mut last = None;
-    for address in addresses.into_iter().take(ADDRESSES_PER_SERVER) {
-        let soa = prober.ask(address, name, Question::Soa).await;
-        let answered = matches!(soa, Reply::Answered(_));
-        last = Some(ServerProbe {
-            host: host.to_owned(),
-            address: Some(address.to_string()),
-            soa,
-        });
-        if answered {
-            break;
-        }
-    }
-    last.unwrap_or_else(|| ServerProbe {
-        host: host.to_owned(),
-        address: None,
-        soa: Reply::NoAnswer(format!("no address for {host}")),
-    })
 }
 
 /// Removes the dangling delegations a second probe, `recheck_after` later, confirms.

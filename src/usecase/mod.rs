@@ -6,7 +6,9 @@
 //! and judges it over DNS.
 
 pub mod audit;
+pub mod findings;
 pub mod pipeline;
+pub mod probe;
 pub mod records;
 pub mod verify;
 

@@ -12,13 +12,37 @@ use subdomain_delegation::domain::name::DnsName;
 use subdomain_delegation::domain::probe::{Question, Reply};
 use subdomain_delegation::ports::DnsProber;
 
-/// A zone for Knot: its name, the NS set at its apex, whether knotd signs it, and whether its zone
-/// file exists at start (a zone configured without one answers SERVFAIL until `serve`).
+/// What a signed zone publishes of CDS and CDNSKEY records (knotd's `cds-cdnskey-publish`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cds {
+    /// None at all.
+    None,
+    /// The records of the current key-signing key.
+    Current,
+    /// The "delete" records (algorithm 0, RFC 8078).
+    Delete,
+}
+
+impl Cds {
+    /// The knotd policy (see `config`) that publishes this.
+    fn policy(self) -> &'static str {
+        match self {
+            Cds::None => "test",
+            Cds::Current => "cds",
+            Cds::Delete => "cds-delete",
+        }
+    }
+}
+
+/// A zone for Knot: its name, the NS set at its apex, whether knotd signs it (and what CDS it
+/// publishes), and whether its zone file exists at start (a zone configured without one answers
+/// SERVFAIL until `serve`).
 #[derive(Clone, Debug)]
 pub struct KnotZone {
     pub name: String,
     pub ns: Vec<String>,
     pub signed: bool,
+    pub cds: Cds,
     pub loaded: bool,
 }
 
@@ -28,12 +52,20 @@ impl KnotZone {
             name: name.to_owned(),
             ns: ns.iter().map(|s| s.to_string()).collect(),
             signed: false,
+            cds: Cds::None,
             loaded: true,
         }
     }
 
     pub fn signed(mut self) -> KnotZone {
         self.signed = true;
+        self
+    }
+
+    /// Signed, publishing these CDS and CDNSKEY records.
+    pub fn publishing(mut self, cds: Cds) -> KnotZone {
+        self.signed = true;
+        self.cds = cds;
         self
     }
 
@@ -175,7 +207,9 @@ fn config(dir: &Path, port: u16, zones: &[KnotZone]) -> String {
     let mut conf = format!(
         "server:\n  listen: 127.0.0.1@{port}\n  rundir: {d}\ndatabase:\n  storage: {d}/db\n\
          control:\n  listen: {d}/knot.sock\nlog:\n  - target: stderr\n    any: warning\n\
-         policy:\n  - id: test\n    algorithm: ecdsap256sha256\n    nsec3: off\n\
+         policy:\n  - id: test\n    algorithm: ecdsap256sha256\n    nsec3: off\n    cds-cdnskey-publish: none\n\
+         \x20 - id: cds\n    algorithm: ecdsap256sha256\n    nsec3: off\n    cds-cdnskey-publish: always\n\
+         \x20 - id: cds-delete\n    algorithm: ecdsap256sha256\n    nsec3: off\n    cds-cdnskey-publish: delete-dnssec\n\
          template:\n  - id: default\n    storage: {d}\n    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n\
          zone:\n"
     );
@@ -186,7 +220,10 @@ fn config(dir: &Path, port: u16, zones: &[KnotZone]) -> String {
             zone.name
         ));
         if zone.signed {
-            conf.push_str("    dnssec-signing: on\n    dnssec-policy: test\n");
+            conf.push_str(&format!(
+                "    dnssec-signing: on\n    dnssec-policy: {}\n",
+                zone.cds.policy()
+            ));
         }
     }
     conf

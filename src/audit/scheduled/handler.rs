@@ -5,7 +5,9 @@
 use super::event::options;
 use super::refusal::Refusal;
 use super::settings::{AuditSettings, AuditSettingsError};
-use crate::audit::report::{self, delegation_json, error_json, removal_json, summary_json};
+use crate::audit::report::{
+    self, delegation_json, error_json, removal_json, security_hub_json, summary_json,
+};
 use crate::config::Config;
 use crate::domain::verdict::Verdict;
 use crate::usecase::audit::Quiet;
@@ -43,6 +45,7 @@ fn refuse(refusal: &Refusal) -> Value {
     tracing::error!(rule = refusal.rule(), problem = %refusal, "refusing an audit event");
     let line = json!({
         "record": "summary",
+        "version": crate::cli::VERSION,
         "refused": refusal.rule(),
         "error": refusal.to_string(),
         "route53_calls": 0,
@@ -91,23 +94,25 @@ async fn handle_with(
         Ok(Ok(run)) => run,
         Ok(Err(why)) => {
             tracing::error!(problem = %why, "the audit could not start");
-            return json!({"record": "summary", "error": why, "exit_code": report::EXIT_ERRORS});
+            return json!({"record": "summary", "version": crate::cli::VERSION, "error": why, "exit_code": report::EXIT_ERRORS});
         }
         Err(_) => {
             let why = "the audit did not finish before the Lambda deadline; raise the function's timeout or audit fewer zones per event";
             tracing::error!(problem = why, "audit timed out");
-            return json!({"record": "summary", "error": why, "exit_code": report::EXIT_ERRORS});
+            return json!({"record": "summary", "version": crate::cli::VERSION, "error": why, "exit_code": report::EXIT_ERRORS});
         }
     };
     let r = &run.report;
+    // A finding: a delegation that is not ok, or that carries warnings.
     let findings = r
         .audited
         .iter()
-        .filter(|a| a.judgement.verdict != Verdict::Ok);
+        .filter(|a| a.judgement.verdict != Verdict::Ok || !a.warnings.is_empty());
     let lines = findings
         .map(delegation_json)
         .chain(r.removals.iter().map(removal_json))
-        .chain(r.errors.iter().map(error_json));
+        .chain(r.errors.iter().map(error_json))
+        .chain(r.security_hub.iter().map(security_hub_json));
     for line in lines {
         println!("{line}");
     }

@@ -1,8 +1,9 @@
 //! The scheduled audit (docs/design.md, "Events"): an event `{"subdomainDelegationAudit": {...}}`,
 //! sent by the EventBridge Scheduler schedule of cfn/provider.yaml, runs the audit in the function.
-//! It prints one JSON line per finding, per removal and per error, a summary line, and the counts
-//! per verdict and parent zone as CloudWatch metrics in the Embedded Metric Format (stdout; no API
-//! call).
+//! It prints one JSON line per finding (a delegation that is not `ok` or has warnings), per
+//! removal and per error, a summary line, and the counts per verdict and parent zone as CloudWatch
+//! metrics in the Embedded Metric Format (stdout; no API call); with
+//! `DELEGATION_AUDIT_SECURITY_HUB=true` it imports its findings into Security Hub too.
 //!
 //! Whoever may invoke the function can send this event (docs/design.md, "Who may ask"), so it may
 //! only narrow the deployment's audit: none at all with `DELEGATION_AUDIT_DISABLED=true`, zones
@@ -26,5 +27,6 @@ pub use event::{AuditEvent, EVENT_KEY, OneOrMany, is_audit_event, options};
 pub use handler::handle;
 pub use refusal::Refusal;
 pub use settings::{
-    AuditScope, AuditSettings, AuditSettingsError, DISABLED_VAR, RemovalSettings, ZONES_VAR,
+    AuditScope, AuditSettings, AuditSettingsError, DISABLED_VAR, RemovalSettings, SECURITY_HUB_VAR,
+    ZONES_VAR,
 };

@@ -1,10 +1,10 @@
 //! What the deployment lets an audit event ask for (docs/design.md, "Events", "Configuration"):
-//! the audit zones, the removal settings and whether the audit is on at all, read from the
-//! environment.
+//! the audit zones, the removal settings, the import into Security Hub and whether the audit is on
+//! at all, read from the environment.
 
 use super::refusal::Refusal;
 use crate::audit::parse_zone;
-use crate::config::every_endpoint_is_loopback;
+use crate::config::{every_endpoint_is_loopback, is_loopback_url};
 use crate::domain::properties::ParentZoneRef;
 use crate::text::comma_list;
 
@@ -14,6 +14,10 @@ pub const ZONES_VAR: &str = "DELEGATION_AUDIT_ZONES";
 /// `true`: the deployment has no audit (cfn/provider.yaml with `EnableAudit=false`), so every
 /// audit event is refused. Unset: audit events are served (local runs, tests).
 pub const DISABLED_VAR: &str = "DELEGATION_AUDIT_DISABLED";
+/// `true`: the scheduled audit imports its findings into Security Hub (docs/design.md, "Audit").
+pub const SECURITY_HUB_VAR: &str = "DELEGATION_AUDIT_SECURITY_HUB";
+/// The SDK's endpoint variables for Security Hub: the specific one, else the general one.
+const SECURITY_HUB_ENDPOINT_VARS: [&str; 2] = ["AWS_ENDPOINT_URL_SECURITYHUB", "AWS_ENDPOINT_URL"];
 /// In `DELEGATION_AUDIT_ZONES` (as in `ParentHostedZoneIds`, IAM's resource wildcard): every zone.
 const EVERY_ZONE: &str = "*";
 
@@ -120,6 +124,12 @@ pub struct AuditSettings {
     /// Why the event may not override name-server addresses (an endpoint that is not loopback);
     /// `None`: every endpoint is loopback, a local emulator, and overrides are allowed.
     pub overrides_refused: Option<String>,
+    /// `DELEGATION_AUDIT_SECURITY_HUB=true`: import the findings into Security Hub. Never the
+    /// event's choice.
+    pub security_hub: bool,
+    /// Security Hub's endpoint is a loopback address (an emulator): the only Security Hub a run
+    /// with the event's address overrides may import into.
+    pub security_hub_on_loopback: bool,
 }
 
 impl AuditSettings {
@@ -135,6 +145,11 @@ impl AuditSettings {
             // The verification switch's rule (config/endpoints.rs): addresses from an event steer
             // the probes only against a local emulator, never a deployment's real audit.
             overrides_refused: every_endpoint_is_loopback(&var).err(),
+            security_hub: var(SECURITY_HUB_VAR).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            security_hub_on_loopback: SECURITY_HUB_ENDPOINT_VARS
+                .iter()
+                .find_map(|name| var(name))
+                .is_some_and(|url| is_loopback_url(&url)),
         })
     }
 }

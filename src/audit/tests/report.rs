@@ -26,6 +26,7 @@ fn audited(zone: &Zone, name: &str, verdict: Verdict) -> Audited {
             ns: vec!["ns1.example.net.".into()],
             ds_ttl: 0,
             ds: Vec::new(),
+            glue: Vec::new(),
         },
         evidence: Evidence {
             servers: vec![
@@ -42,12 +43,14 @@ fn audited(zone: &Zone, name: &str, verdict: Verdict) -> Audited {
             ],
             apex_ns: None,
             dnskey: None,
+            cds: Vec::new(),
         },
         judgement: Judgement {
             verdict,
             reason: format!("{verdict} because"),
             conclusive: false,
         },
+        warnings: Vec::new(),
     }
 }
 
@@ -62,6 +65,7 @@ fn report(verdicts: &[Verdict]) -> AuditReport {
         zones: vec![z, zone("Z0OTHER", "example.org")],
         errors: Vec::new(),
         removals: Vec::new(),
+        security_hub: None,
     }
 }
 
@@ -128,6 +132,9 @@ fn json_lines_carry_the_evidence_and_end_with_the_summary() {
     assert_eq!(lines[2]["verdicts"]["stale"], 0);
     assert_eq!(lines[2]["exit_code"], EXIT_FINDINGS);
     assert_eq!(lines[2]["route53_calls"], 3);
+    for line in &lines {
+        assert_eq!(line["version"], crate::cli::VERSION, "every line names the version: {line}");
+    }
 }
 
 #[test]
@@ -174,4 +181,91 @@ fn emf_documents_count_every_verdict_per_zone() {
         .find(|d| d["ParentZone"] == "example.org" && d["Verdict"] == "dangling")
         .unwrap();
     assert_eq!(other[METRIC_NAME], 0);
+}
+
+fn with_warning(mut a: Audited) -> Audited {
+    a.warnings.push(crate::domain::warning::Warning {
+        kind: crate::domain::warning::WarningKind::TtlMismatch,
+        evidence: "the parent's 300 s, the child's 60 s".into(),
+        action: "make them agree".into(),
+    });
+    a
+}
+
+#[test]
+fn warnings_show_in_the_json_the_table_and_the_counts_without_changing_the_exit_code() {
+    let mut r = report(&[Verdict::Ok, Verdict::Ok]);
+    r.audited[1] = with_warning(r.audited[1].clone());
+    assert_eq!(exit_code(&r), EXIT_OK, "warnings are not findings");
+    let line = delegation_json(&r.audited[1]);
+    assert_eq!(line["warnings"][0]["kind"], "ttl-mismatch");
+    assert_eq!(line["warnings"][0]["action"], "make them agree");
+    assert_eq!(
+        delegation_json(&r.audited[0])["warnings"],
+        serde_json::json!([])
+    );
+    let summary = summary_json(&r, 0, 0, 0);
+    assert_eq!(summary["warnings"]["ttl-mismatch"], 1);
+    assert_eq!(summary["warnings"]["insecure"], 0);
+    assert_eq!(summary["security_hub"], Value::Null);
+    let text = table(&r);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("WARNINGS"), "{text}");
+    assert!(lines[1].contains(" - "), "no warning: a dash: {text}");
+    assert!(lines[2].contains("ttl-mismatch"), "{text}");
+    assert!(
+        lines[3].contains("warning ttl-mismatch: the parent's 300 s")
+            && lines[3].contains("what to do: make them agree"),
+        "{text}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .ends_with("2 ok; warnings: 1 ttl-mismatch"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_security_hub_import_is_reported_and_its_failures_are_errors() {
+    use crate::domain::finding::FailedFinding;
+    use crate::usecase::findings::Published;
+    let mut r = report(&[Verdict::Dangling, Verdict::Ok]);
+    r.security_hub = Some(Published {
+        active: 1,
+        archived: 1,
+        calls: 1,
+        ..Published::default()
+    });
+    assert_eq!(exit_code(&r), EXIT_FINDINGS);
+    let text = json_lines(&r, &summary_json(&r, 0, 0, 0));
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let hub = &lines[lines.len() - 2];
+    assert_eq!(hub["record"], "security-hub");
+    assert_eq!(
+        (hub["active"].clone(), hub["archived"].clone()),
+        (1.into(), 1.into())
+    );
+    assert_eq!(lines.last().unwrap()["security_hub"]["imported"], 2);
+    assert!(table(&r).contains(
+        "Security Hub: 1 active and 1 archived findings imported in 1 call(s), 0 refused"
+    ));
+    r.security_hub.as_mut().unwrap().failed.push(FailedFinding {
+        id: "subdomain-delegation/Z0PARENT/d0.example.com".into(),
+        code: "InvalidInput".into(),
+        message: "bad".into(),
+    });
+    assert_eq!(exit_code(&r), EXIT_ERRORS);
+    assert_eq!(
+        security_hub_json(r.security_hub.as_ref().unwrap())["failed"][0]["code"],
+        "InvalidInput"
+    );
+    assert!(table(&r).contains("error: Security Hub refused subdomain-delegation/Z0PARENT/d0.example.com: InvalidInput: bad"));
+    r.security_hub = Some(Published::not_started("no region".into()));
+    assert_eq!(exit_code(&r), EXIT_ERRORS);
+    assert!(table(&r).contains("error: Security Hub: no region"));
 }

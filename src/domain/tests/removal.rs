@@ -16,6 +16,7 @@ fn delegation(name: &str) -> Delegation {
         ns: vec!["ns-1.awsdns-01.com.".into(), "ns-2.awsdns-02.net.".into()],
         ds_ttl: 0,
         ds: Vec::new(),
+        glue: Vec::new(),
     }
 }
 

@@ -41,19 +41,12 @@ fn delegation(servers: usize, ds: Vec<String>) -> Delegation {
         ns: NS[..servers].iter().map(|s| s.to_string()).collect(),
         ds_ttl: 3600,
         ds,
+        glue: Vec::new(),
     }
 }
 
 fn answer(rcode: Rcode, aa: bool) -> DnsAnswer {
-    DnsAnswer {
-        rcode,
-        authoritative: aa,
-        soa_at_name: false,
-        referral: false,
-        ns: Vec::new(),
-        dnskeys: Vec::new(),
-        summary: String::new(),
-    }
+    DnsAnswer::empty(rcode, aa)
 }
 
 /// The kinds of answer a server can give to the SOA question, and whether each means "serves",
@@ -271,6 +264,7 @@ fn every_combination_gets_the_verdict_the_rules_give() {
                             .collect(),
                         apex_ns: apex_reply(apex, servers),
                         dnskey,
+                        cds: Vec::new(),
                     };
                     let j = judge(&d, &evidence);
                     let (verdict, conclusive) = expected(&soas, apex, sec);
@@ -303,6 +297,7 @@ fn reasons_name_what_was_found() {
             servers: vec![probe("a", Soa::Serves), probe("b", Soa::Refused)],
             apex_ns: None,
             dnskey: None,
+            cds: Vec::new(),
         },
     );
     assert_eq!(j.verdict, Verdict::Lame);
@@ -317,6 +312,7 @@ fn reasons_name_what_was_found() {
             servers: vec![probe("a", Soa::Refused), probe("b", Soa::NoAnswer)],
             apex_ns: None,
             dnskey: None,
+            cds: Vec::new(),
         },
     );
     assert_eq!((j.verdict, j.conclusive), (Verdict::Dangling, false));
@@ -327,6 +323,7 @@ fn reasons_name_what_was_found() {
             servers: vec![probe("a", Soa::Serves), probe("b", Soa::Serves)],
             apex_ns: apex_reply(ApexNs::Differs, 2),
             dnskey: None,
+            cds: Vec::new(),
         },
     );
     assert!(j.reason.contains("ns1.elsewhere.org"), "{}", j.reason);
@@ -336,6 +333,7 @@ fn reasons_name_what_was_found() {
             servers: Vec::new(),
             apex_ns: None,
             dnskey: None,
+            cds: Vec::new(),
         },
     );
     assert_eq!(no_servers.verdict, Verdict::Unknown);

@@ -2,7 +2,9 @@
 //! questions it asks, which zones it reads, and when it removes.
 use super::*;
 use crate::domain::guardrail::Guardrail;
+use crate::domain::probe::{DnsKey, DsValue, Question};
 use crate::domain::properties::ZoneId;
+use crate::ports::ZoneLister;
 use crate::testkit::{Memory, Op};
 
 const ACCOUNT: &str = "111111111111";
@@ -89,14 +91,114 @@ async fn every_delegation_below_the_apex_is_judged_with_few_questions() {
         !report.audited[2].judgement.conclusive,
         "one server had no address"
     );
-    // Two SOA questions per delegation (one per reachable server), one NS question for the served one.
+    // Two SOA questions per delegation (one per reachable server); for the served one, one NS and
+    // one DNSKEY question (its child is unsigned: no CDS or CDNSKEY question).
     let asked = aws.questions();
     let soa = asked.iter().filter(|q| q.question == Question::Soa);
     assert_eq!(soa.count(), 9);
-    assert_eq!(asked.len(), 10);
+    assert_eq!(asked.len(), 11);
+    assert!(
+        asked
+            .iter()
+            .all(|q| !matches!(q.question, Question::Cds | Question::Cdnskey))
+    );
+    assert_eq!(
+        asked
+            .iter()
+            .filter(|q| q.question != Question::Soa)
+            .map(|q| q.question)
+            .collect::<Vec<_>>(),
+        [Question::Ns, Question::Dnskey]
+    );
+
     // The zone's records in one page.
     assert_eq!(aws.count(Op::ListResourceRecordSets, ACCOUNT), 1);
     assert!(report.removals.is_empty() && aws.changes_sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_signed_child_is_asked_for_cds_at_every_server_and_warned_about() {
+    let (aws, _) = scene();
+    let ksk = DnsKey {
+        flags: 257,
+        protocol: 3,
+        algorithm: 13,
+        public_key: vec![9; 64],
+    };
+    aws.set_dnskeys("ok.example.com", vec![ksk.clone()]);
+    aws.set_signed("ok.example.com", true);
+    aws.set_apex_ns_ttl("ok.example.com", 3600);
+    let cds = DsValue {
+        key_tag: ksk.key_tag(),
+        algorithm: 13,
+        digest_type: 2,
+        digest: ksk.sha256_digest(&n("ok.example.com")),
+    };
+    aws.publish_cds("ns1.dns.test", "ok.example.com", vec![cds], Vec::new());
+    let report = audit(&aws.route53(ACCOUNT), &aws, &request(false), &Quiet).await;
+    let ok = report
+        .audited
+        .iter()
+        .find(|a| a.delegation.name.as_str() == "ok.example.com")
+        .unwrap();
+    assert_eq!(ok.judgement.verdict, Verdict::Ok);
+    let kinds: Vec<&str> = ok.warnings.iter().map(|w| w.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "insecure",
+            "cds-inconsistent",
+            "ttl-mismatch",
+            "single-provider"
+        ]
+    );
+    let asked = aws.questions();
+    let cds_asked: Vec<&str> = asked
+        .iter()
+        .filter(|q| q.question == Question::Cds)
+        .map(|q| q.host.as_str())
+        .collect();
+    assert_eq!(cds_asked.len(), 2, "both serving servers: {cds_asked:?}");
+    assert_eq!(ok.evidence.cds.len(), 2);
+    // Glue is kept only at the NS targets of a delegation.
+    let glued = aws.add_zone(ACCOUNT, "dns.test");
+    aws.put_record(
+        &glued,
+        "sub.dns.test",
+        "NS",
+        300,
+        &["ns1.dns.test.", "ns9.dns.test."],
+    );
+    aws.put_record(&glued, "ns1.dns.test", "A", 300, &["192.0.2.53"]);
+    aws.put_record(&glued, "www.dns.test", "A", 300, &["192.0.2.80"]);
+    let records = aws
+        .route53(ACCOUNT)
+        .delegation_records(&ZoneId::parse(&glued).unwrap())
+        .await;
+    let kept: Vec<String> = records
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r.name, r.rtype))
+        .collect();
+    assert!(kept.contains(&"sub.dns.test NS".to_owned()), "{kept:?}");
+    assert!(kept.contains(&"ns1.dns.test A".to_owned()), "{kept:?}");
+    assert!(!kept.iter().any(|k| k.starts_with("www.")), "{kept:?}");
+    let report = audit(
+        &aws.route53(ACCOUNT),
+        &aws,
+        &AuditRequest {
+            zones: vec![ParentZoneRef::Name(n("dns.test"))],
+            ..request(false)
+        },
+        &Quiet,
+    )
+    .await;
+    let glue = &report.audited[0].delegation.glue;
+    assert_eq!(glue.len(), 1);
+    assert_eq!(
+        glue[0].addresses,
+        ["192.0.2.53".parse::<std::net::IpAddr>().unwrap()]
+    );
 }
 
 #[tokio::test]
