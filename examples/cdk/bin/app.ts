@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// CDK app for subdomain-delegation. `npm ci && npx cdk synth` works offline: nothing here looks up
-// AWS (no fromLookup), and a missing bootstrap.zip only gives a warning (see lib/provider.ts).
+// CDK app for subdomain-delegation, built on the subdomain-delegation-cdk construct library
+// (../../cdk). `npm ci && npx cdk synth` works offline on a fresh clone: nothing here looks up AWS
+// (no fromLookup), and without a built zip the provider's code is read from the release bucket.
 // Settings are context values (cdk.json, or -c key=value).
-import { App } from 'aws-cdk-lib';
-import { providerCode } from '../lib/provider';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DelegationPolicy, ProviderCode, ReservedConcurrency, ServiceTokenType } from 'subdomain-delegation-cdk';
 import { ChildAccountStack, ParentDelegationsStack, ProviderStack } from '../lib/stacks';
 
 const app = new App({ analyticsReporting: false });
@@ -16,13 +20,6 @@ const optional = (key: string): string | undefined => {
   const value = app.node.tryGetContext(key);
   return value === undefined || value === null || value === '' ? undefined : String(value);
 };
-
-const childServiceToken = (value: string | undefined): 'queued' | 'direct' | undefined => {
-  if (value !== undefined && value !== 'queued' && value !== 'direct') {
-    throw new Error(`context value childServiceToken must be queued or direct, not ${value}`);
-  }
-  return value;
-};
 const list = (value: string | undefined): string[] | undefined =>
   value === undefined ? undefined : value.split(',').map((s) => s.trim());
 const number = (key: string): number | undefined => {
@@ -31,7 +28,6 @@ const number = (key: string): number | undefined => {
   if (!/^[0-9]+$/.test(value)) throw new Error(`context value ${key} must be a whole number, not ${value}`);
   return Number(value);
 };
-
 const flag = (key: string): boolean | undefined => {
   const value = optional(key);
   if (value === undefined) return undefined;
@@ -39,37 +35,80 @@ const flag = (key: string): boolean | undefined => {
   return value === 'true';
 };
 
+// The provider's code: a local zip when there is one (scripts/package), else the release layout in
+// the bucket <codeBucketPrefix>-<region>. An explicitly named zip must exist.
+const archName = process.env.SUBDOMAIN_DELEGATION_ARCH || ctx('architecture');
+if (archName !== 'arm64' && archName !== 'x86_64') throw new Error(`architecture must be arm64 or x86_64, not ${archName}`);
+const architecture = archName === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+const namedZip = process.env.SUBDOMAIN_DELEGATION_ZIP || optional('bootstrapZip');
+if (namedZip !== undefined && !fs.existsSync(namedZip)) throw new Error(`${namedZip} does not exist (SUBDOMAIN_DELEGATION_ZIP or bootstrapZip)`);
+const builtZip = path.resolve(__dirname, '..', '..', '..', 'target', `lambda-${archName}`, 'subdomain-delegation', 'bootstrap.zip');
+const zip = namedZip ?? (fs.existsSync(builtZip) ? builtZip : undefined);
+const code = zip !== undefined
+  ? ProviderCode.fromZip(zip)
+  : ProviderCode.fromBucketPrefix(ctx('codeBucketPrefix'), { version: optional('codeVersion') });
+
+const childServiceToken = optional('childServiceToken') ?? 'queued';
+if (childServiceToken !== 'queued' && childServiceToken !== 'direct') {
+  throw new Error(`context value childServiceToken must be queued or direct, not ${childServiceToken}`);
+}
+const reserved = optional('reservedConcurrency');
+const batchingWindowSeconds = number('batchingWindowSeconds');
+
 const providerName = ctx('providerName');
 const readerRoleNamePrefix = ctx('readerRoleNamePrefix');
-const reserved = optional('reservedConcurrency');
+const parentHostedZoneName = ctx('parentHostedZoneName');
+const childAccountId = ctx('childAccountId');
+const childZoneName = ctx('childZoneName');
+const labZoneName = `lab.${parentHostedZoneName}`;
+// Required: '*' is the explicit choice of any name.
+const allowedRecordNames = list(ctx('allowedRecordNames'))!;
+const policyJson = optional('delegationPolicy');
+const delegationPolicy = policyJson === undefined ? undefined : DelegationPolicy.fromJson(policyJson);
+
+// The allotment must let the provider write what this app delegates: IAM's allowedRecordNames
+// (StringLike) for both names, and the delegation policy for the child account's zone (the DNS
+// account's own lab zone takes a name the policy allots to nobody).
+const stringLike = (pattern: string, name: string) =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(name);
+for (const name of [childZoneName, labZoneName]) {
+  if (!allowedRecordNames.some((p) => stringLike(p, name))) {
+    throw new Error(`allowedRecordNames (${allowedRecordNames.join(',')}) does not allow ${name}: the provider could not write it`);
+  }
+}
+if (delegationPolicy === undefined || !delegationPolicy.allots(childAccountId, childZoneName)) {
+  throw new Error(`delegationPolicy does not allot ${childZoneName} to the child account ${childAccountId}: the provider would refuse it`);
+}
 
 // Stacks are environment-agnostic: deploy each with the credentials of the right account
-// (`cdk deploy SubdomainDelegationProvider` as the DNS account, `SubdomainDelegationChild` as the child).
+// (`cdk deploy SubdomainDelegationProvider SubdomainDelegationParent` as the DNS account,
+// `cdk deploy SubdomainDelegationChild` as the child account childAccountId).
 const provider = new ProviderStack(app, 'SubdomainDelegationProvider', {
   description: 'subdomain-delegation provider (DNS account)',
-  providerCode: providerCode(app),
+  code,
+  architecture,
   providerName,
   readerRoleNamePrefix,
   organizationId: optional('organizationId'),
-  delegationPolicy: optional('delegationPolicy'),
-  // Required: '*' is the explicit choice of any name.
-  allowedRecordNames: list(ctx('allowedRecordNames'))!,
+  delegationPolicy,
+  allowedRecordNames,
   parentZoneApexNames: list(optional('parentZoneApexNames')),
   parentRoleArn: optional('parentRoleArn'),
   route53RequestsPerSecond: number('route53RequestsPerSecond'),
-  reservedConcurrency: reserved === 'none' ? 'none' : number('reservedConcurrency'),
+  reservedConcurrency: reserved === 'none' ? ReservedConcurrency.NONE
+    : reserved === undefined ? undefined : ReservedConcurrency.of(number('reservedConcurrency')!),
   queued: flag('queuedServiceToken'),
   batchSize: number('batchSize'),
-  batchingWindowSeconds: number('batchingWindowSeconds'),
+  batchingWindow: batchingWindowSeconds === undefined ? undefined : Duration.seconds(batchingWindowSeconds),
   maxConcurrency: number('maxConcurrency'),
   maxChangesPerBatch: number('maxChangesPerBatch'),
 });
 
 new ParentDelegationsStack(app, 'SubdomainDelegationParent', {
   description: 'Delegations declared in the DNS account',
-  serviceToken: provider.provider.serviceToken,
+  provider: provider.provider,
   parentHostedZoneId: ctx('parentHostedZoneId'),
-  parentHostedZoneName: ctx('parentHostedZoneName'),
+  labZoneName,
 });
 
 new ChildAccountStack(app, 'SubdomainDelegationChild', {
@@ -78,9 +117,9 @@ new ChildAccountStack(app, 'SubdomainDelegationChild', {
   providerName,
   readerRoleNamePrefix,
   externalId: ctx('childExternalId'),
-  parentHostedZoneName: ctx('parentHostedZoneName'),
-  zoneName: ctx('childZoneName'),
-  serviceToken: childServiceToken(optional('childServiceToken')),
+  parentHostedZoneName,
+  zoneName: childZoneName,
+  serviceTokenType: childServiceToken === 'queued' ? ServiceTokenType.QUEUED : ServiceTokenType.DIRECT,
 });
 
 app.synth();

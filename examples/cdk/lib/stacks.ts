@@ -1,25 +1,28 @@
 import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { SubdomainDelegation } from './delegation';
-import { ProviderCode, SubdomainDelegationProvider } from './provider';
+import {
+  DelegationPolicy, DelegationReaderRole, DnssecMode, ProviderCode, ReservedConcurrency, ServiceTokenType,
+  SubdomainDelegation, SubdomainDelegationProvider,
+} from 'subdomain-delegation-cdk';
 
 export interface ProviderStackProps extends StackProps {
-  readonly providerCode: ProviderCode;
+  readonly code: ProviderCode;
+  readonly architecture: lambda.Architecture;
   readonly providerName: string;
   readonly readerRoleNamePrefix: string;
   readonly organizationId?: string;
-  readonly delegationPolicy?: string;
+  readonly delegationPolicy?: DelegationPolicy;
   readonly allowedRecordNames: string[];
   readonly parentZoneApexNames?: string[];
   readonly parentRoleArn?: string;
   readonly route53RequestsPerSecond?: number;
-  readonly reservedConcurrency?: number | 'none';
+  readonly reservedConcurrency?: ReservedConcurrency;
   /** The queued ServiceToken (SNS topic -> SQS -> function); default true. */
   readonly queued?: boolean;
   readonly batchSize?: number;
-  readonly batchingWindowSeconds?: number;
+  readonly batchingWindow?: Duration;
   readonly maxConcurrency?: number;
   readonly maxChangesPerBatch?: number;
 }
@@ -31,9 +34,8 @@ export class ProviderStack extends Stack {
   constructor(scope: Construct, id: string, props: ProviderStackProps) {
     super(scope, id, props);
     this.provider = new SubdomainDelegationProvider(this, 'Provider', {
-      code: props.providerCode.code,
-      architecture: props.providerCode.architecture,
-      placeholderFor: props.providerCode.placeholder ? props.providerCode.zip : undefined,
+      code: props.code,
+      architecture: props.architecture,
       providerName: props.providerName,
       readerRoleNamePrefix: props.readerRoleNamePrefix,
       organizationId: props.organizationId,
@@ -45,7 +47,7 @@ export class ProviderStack extends Stack {
       reservedConcurrency: props.reservedConcurrency,
       queued: props.queued,
       batchSize: props.batchSize,
-      batchingWindow: props.batchingWindowSeconds === undefined ? undefined : Duration.seconds(props.batchingWindowSeconds),
+      batchingWindow: props.batchingWindow,
       maxConcurrency: props.maxConcurrency,
       maxChangesPerBatch: props.maxChangesPerBatch,
     });
@@ -59,22 +61,25 @@ export class ProviderStack extends Stack {
 }
 
 export interface ParentDelegationsStackProps extends StackProps {
-  /** The provider's direct ServiceToken (a few delegations in one stack need no batching). */
-  readonly serviceToken: string;
+  /** The provider (in the same account and region): this stack uses its direct ServiceToken. */
+  readonly provider: SubdomainDelegationProvider;
   readonly parentHostedZoneId: string;
-  readonly parentHostedZoneName: string;
+  /** The child zone, in the DNS account: `lab.<parent zone name>`. */
+  readonly labZoneName: string;
 }
 
 /** DNS (parent) account: a child zone in the same account, delegated by the provider. */
 export class ParentDelegationsStack extends Stack {
   constructor(scope: Construct, id: string, props: ParentDelegationsStackProps) {
     super(scope, id, props);
-    const lab = new route53.PublicHostedZone(this, 'LabZone', { zoneName: `lab.${props.parentHostedZoneName}` });
+    const lab = new route53.PublicHostedZone(this, 'LabZone', { zoneName: props.labZoneName });
     const delegation = new SubdomainDelegation(this, 'LabDelegation', {
-      serviceToken: props.serviceToken,
+      // A few delegations in one stack need no batching: the direct token.
+      provider: props.provider,
+      serviceTokenType: ServiceTokenType.DIRECT,
       parentHostedZoneId: props.parentHostedZoneId,
-      childHostedZoneId: lab.hostedZoneId,
-      delegatedName: lab.zoneName,
+      childHostedZone: lab,
+      delegatedName: props.labZoneName,
       ttl: Duration.days(2),
     });
     new CfnOutput(this, 'LabNameServers', { value: delegation.nameServers });
@@ -90,10 +95,10 @@ export interface ChildAccountStackProps extends StackProps {
   readonly parentHostedZoneName: string;
   readonly zoneName: string;
   /**
-   * 'queued' (default): the provider's SNS topic, batched per parent zone; 'direct': its function.
+   * QUEUED (default): the provider's SNS topic, batched per parent zone; DIRECT: its function.
    * Choose before the first deployment: CloudFormation refuses to change a resource's ServiceToken.
    */
-  readonly serviceToken?: 'queued' | 'direct';
+  readonly serviceTokenType?: ServiceTokenType;
 }
 
 /**
@@ -104,47 +109,26 @@ export class ChildAccountStack extends Stack {
   constructor(scope: Construct, id: string, props: ChildAccountStackProps) {
     super(scope, id, props);
     const zone = new route53.PublicHostedZone(this, 'Zone', { zoneName: props.zoneName });
-
-    // The provider of this region runs as <providerName>-<region> in the DNS account.
-    const providerRoleArn = `arn:${this.partition}:iam::${props.dnsAccountId}:role/${props.providerName}-${this.region}`;
-    // Its ServiceTokens: the topic <providerName> (queued) or the function <providerName> (direct).
-    const serviceToken = (props.serviceToken ?? 'queued') === 'queued'
-      ? `arn:${this.partition}:sns:${this.region}:${props.dnsAccountId}:${props.providerName}`
-      : `arn:${this.partition}:lambda:${this.region}:${props.dnsAccountId}:function:${props.providerName}`;
-
-    const reader = new iam.Role(this, 'ReaderRole', {
-      // Regional name: IAM is global, and this stack may be deployed to several regions.
-      roleName: `${props.readerRoleNamePrefix}-${this.region}`,
-      assumedBy: new iam.ArnPrincipal(providerRoleArn),
-      externalIds: [props.externalId],
-      description: 'Lets the subdomain-delegation provider read this zone and verify this stack.',
-      inlinePolicies: {
-        'read-delegated-zone': new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              sid: 'ReadChildZone',
-              actions: ['route53:GetHostedZone', 'route53:GetDNSSEC'],
-              resources: [zone.hostedZoneArn],
-            }),
-            new iam.PolicyStatement({
-              sid: 'VerifyThisStack',
-              // DescribeStackEvents: the cleanup Delete of a replaced ID must show in this stack's events.
-              actions: ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents'],
-              resources: [this.stackId],
-            }),
-          ],
-        }),
-      },
+    // Trusts exactly <providerName>-<region> in the DNS account; named <prefix>-<region>.
+    const reader = DelegationReaderRole.forZone(this, 'ReaderRole', zone, {
+      providerAccount: props.dnsAccountId,
+      providerName: props.providerName,
+      roleNamePrefix: props.readerRoleNamePrefix,
+      externalId: props.externalId,
     });
-
     const delegation = new SubdomainDelegation(this, 'Delegation', {
-      serviceToken,
+      // The provider of this region in the DNS account: its topic <providerName> or function <providerName>.
+      serviceToken: SubdomainDelegationProvider.serviceTokenFor(this, {
+        account: props.dnsAccountId,
+        providerName: props.providerName,
+        serviceTokenType: props.serviceTokenType ?? ServiceTokenType.QUEUED,
+      }),
       parentHostedZoneName: props.parentHostedZoneName,
-      childHostedZoneId: zone.hostedZoneId,
-      childRoleArn: reader.roleArn,
+      childHostedZone: zone,
+      childRole: reader,
       childExternalId: props.externalId,
       delegatedName: props.zoneName,
-      dnssec: 'auto',
+      dnssec: DnssecMode.AUTO,
     });
     new CfnOutput(this, 'DelegatedName', { value: delegation.delegatedName });
     new CfnOutput(this, 'NameServers', { value: delegation.nameServers });
