@@ -47,6 +47,15 @@ export interface ProviderAuditOptions {
   readonly removeDangling?: boolean;
 
   /**
+   * Import the scheduled audit's findings into AWS Security Hub (enabled in the provider's account
+   * and region): one finding per delegation, archived once it is ok again. Adds only
+   * securityhub:BatchImportFindings on the account's default product.
+   *
+   * @default false
+   */
+  readonly securityHub?: boolean;
+
+  /**
    * How the audit alarm treats a day without data.
    *
    * The function publishes a count for every parent zone and verdict on every run, zeros included,
@@ -620,6 +629,15 @@ export class SubdomainDelegationProvider extends Construct {
             // The audit's only read beyond the provider's own: every public zone, when its zones are
             // "*" (ListHostedZones has no resource-level permission).
             ...(audit ? [new iam.PolicyStatement({ sid: 'AuditListZones', actions: ['route53:ListHostedZones'], resources: ['*'] })] : []),
+            ...(audit?.securityHub
+              ? [new iam.PolicyStatement({
+                sid: 'AuditFindings',
+                actions: ['securityhub:BatchImportFindings'],
+                resources: [Stack.of(this).formatArn({
+                  service: 'securityhub', resource: 'product', resourceName: `${Stack.of(this).account}/default`,
+                })],
+              })]
+              : []),
             // An explicit Deny wins over any Allow. ForAnyValue: the batch is refused when any one of
             // its names is an apex (ForAllValues would refuse only a batch of apex names alone).
             ...(Token.isUnresolved(apexNames) || apexNames.length > 0
@@ -692,6 +710,7 @@ export class SubdomainDelegationProvider extends Construct {
         environment.DELEGATION_AUDIT_REMOVE_DANGLING = 'true';
         environment.DELEGATION_AUDIT_ALLOWED_NAMES = commaList(allowed);
       }
+      if (audit.securityHub) environment.DELEGATION_AUDIT_SECURITY_HUB = 'true';
     } else {
       // Without the audit every audit event is refused.
       environment.DELEGATION_AUDIT_DISABLED = 'true';

@@ -105,7 +105,7 @@ describe('SubdomainDelegationProvider', () => {
       maxChangesPerBatch: 40,
       resourceTypes: ['Custom::SubdomainDelegation', 'AWS::CloudFormation::CustomResource'],
       parentHostedZoneIds: ['Z0PARENT1', 'Z0PARENT2'],
-      audit: { zones: ['Z0PARENT1', 'example.com'], removeDangling: true },
+      audit: { zones: ['Z0PARENT1', 'example.com'], removeDangling: true, securityHub: true },
       memorySize: 256,
       architecture: lambda.Architecture.X86_64,
       reservedConcurrency: ReservedConcurrency.of(5),
@@ -130,6 +130,7 @@ describe('SubdomainDelegationProvider', () => {
           DELEGATION_AUDIT_ZONES: 'Z0PARENT1,example.com',
           DELEGATION_AUDIT_REMOVE_DANGLING: 'true',
           DELEGATION_AUDIT_ALLOWED_NAMES: '*.accounts.example.com',
+          DELEGATION_AUDIT_SECURITY_HUB: 'true',
         }),
       },
     });
@@ -138,6 +139,8 @@ describe('SubdomainDelegationProvider', () => {
       Sid: 'AssumeParentRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::333333333333:role/parent-writer',
     });
     assert.deepEqual(s.ReadParentRecords.Resource, ['arn:aws:route53:::hostedzone/Z0PARENT1', 'arn:aws:route53:::hostedzone/Z0PARENT2']);
+    assert.equal(s.AuditFindings.Action, 'securityhub:BatchImportFindings');
+    assert.match(JSON.stringify(s.AuditFindings.Resource), /:securityhub:.*product\/.*\/default/);
   });
 
   test('the audit zones default to the parent zones; no reservation reserves nothing', () => {
@@ -150,9 +153,11 @@ describe('SubdomainDelegationProvider', () => {
           DELEGATION_AUDIT_DISABLED: Match.absent(),
           DELEGATION_AUDIT_REMOVE_DANGLING: Match.absent(),
           DELEGATION_AUDIT_ALLOWED_NAMES: Match.absent(),
+          DELEGATION_AUDIT_SECURITY_HUB: Match.absent(),
         }),
       },
     });
+    assert.equal(statementsBySid(t).AuditFindings, undefined, 'no Security Hub permission unless asked');
   });
 
   test('the role: least privilege, as cfn/provider.yaml', () => {

@@ -971,6 +971,15 @@ def test_audit_permissions_are_read_only_additions():
     assert env["DELEGATION_AUDIT_ALLOWED_NAMES"] == "*.accounts.example.com"
     _, fn = one_of_type(audit, "AWS::Lambda::Function")
     assert "DELEGATION_AUDIT_REMOVE_DANGLING" not in fn["Properties"]["Environment"]["Variables"]
+    assert "DELEGATION_AUDIT_SECURITY_HUB" not in fn["Properties"]["Environment"]["Variables"]
+    # Security Hub adds one statement: BatchImportFindings on the account's default product only.
+    importing = provider({**AUDIT_VARIANT, "AuditSecurityHub": "true"}).resources()
+    added = [s for s in role_statements(importing, provider_role(importing)) if s not in after]
+    assert [(s["Effect"], actions_of(s)) for s in added] == [
+        ("Allow", ["securityhub:BatchImportFindings"])], added
+    assert added[0]["Resource"] == "arn:aws:securityhub:eu-west-1:111111111111:product/111111111111/default"
+    _, fn = one_of_type(importing, "AWS::Lambda::Function")
+    assert fn["Properties"]["Environment"]["Variables"]["DELEGATION_AUDIT_SECURITY_HUB"] == "true"
     # Without the audit, the function refuses every audit event.
     _, fn = one_of_type(base, "AWS::Lambda::Function")
     env = fn["Properties"]["Environment"]["Variables"]
