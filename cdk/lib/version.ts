@@ -5,7 +5,7 @@
  * The provider release this library is made for: the version of the Rust crate (Cargo.toml) and of
  * this package (package.json). scripts/check-cdk fails when the three disagree.
  */
-export const PROVIDER_VERSION = '0.1.0';
+export const PROVIDER_VERSION = '0.2.0';
 
 /** The provider's default name (function, topic, log group; role `<name>-<region>`). */
 export const DEFAULT_PROVIDER_NAME = 'subdomain-delegation';
