@@ -193,20 +193,32 @@ impl Scene {
     }
 
     fn args(&self, extra: &[&str]) -> Vec<String> {
-        let mut args = vec![
-            "audit".to_owned(),
-            self.zone.clone(),
-            "--parent-role-arn".into(),
-            parent_role(),
-            "--timeout".into(),
-            "1".into(),
-        ];
-        for o in &self.overrides {
-            args.extend(["--nameserver-address".to_owned(), o.clone()]);
-        }
+        let mut args = audit_args(&self.zone, &["--timeout", "1"], &self.overrides);
         args.extend(extra.iter().map(|s| s.to_string()));
         args
     }
+}
+
+/// `audit ZONE EXTRA… --parent-role-arn … --nameserver-address …` for a scene's zone and servers.
+pub(crate) fn audit_args(zone: &str, extra: &[&str], overrides: &[String]) -> Vec<String> {
+    let mut args = vec!["audit".to_owned(), zone.to_owned()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["--parent-role-arn".to_owned(), parent_role()]);
+    for o in overrides {
+        args.extend(["--nameserver-address".to_owned(), o.clone()]);
+    }
+    args
+}
+
+/// A scene's `HOST=ADDR` overrides as an audit event's `nameserverAddresses`.
+pub(crate) fn addresses_json(overrides: &[String]) -> serde_json::Map<String, Value> {
+    overrides
+        .iter()
+        .map(|o| {
+            let (host, addr) = o.split_once('=').unwrap();
+            (host.to_owned(), json!(addr))
+        })
+        .collect()
 }
 
 /// A DS with another key tag than the key's.
@@ -718,14 +730,7 @@ async fn a_parent_of_ten_thousand_records_is_read_in_pages_of_300() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_scheduled_event_logs_findings_and_publishes_metrics() {
     let scene = Scene::new().await;
-    let overrides: serde_json::Map<String, Value> = scene
-        .overrides
-        .iter()
-        .map(|o| {
-            let (host, addr) = o.split_once('=').unwrap();
-            (host.to_owned(), json!(addr))
-        })
-        .collect();
+    let overrides = addresses_json(&scene.overrides);
     // The deployment's audit zones: the scene's example.com and a second one; a third zone the
     // parent role can list is not the deployment's, so the event (which names none) skips it.
     create_zone(&scene.parent, "example.org").await;

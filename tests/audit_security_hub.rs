@@ -4,7 +4,8 @@
 //! `DELEGATION_AUDIT_SECURITY_HUB=true`.
 
 use crate::audit::{
-    DNS_ACCOUNT, DenyingMoto, NS, invoke_audit_event, parent_role, parse_output, put, run, strings,
+    DNS_ACCOUNT, DenyingMoto, NS, addresses_json, audit_args, invoke_audit_event, parent_role,
+    parse_output, put, run, strings,
 };
 use crate::support::knot::{Knot, KnotZone};
 use crate::support::*;
@@ -61,15 +62,11 @@ impl Scene {
     }
 
     fn args(&self) -> Vec<String> {
-        let mut args: Vec<String> = ["audit", &self.zone, "--format", "json", "--security-hub"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        args.extend(["--parent-role-arn".to_owned(), parent_role()]);
-        for o in &self.overrides {
-            args.extend(["--nameserver-address".to_owned(), o.clone()]);
-        }
-        args
+        audit_args(
+            &self.zone,
+            &["--format", "json", "--security-hub"],
+            &self.overrides,
+        )
     }
 
     /// Serves gone.example.com, and points the parent's NS of stale.example.com at the child's.
@@ -223,14 +220,7 @@ async fn findings_are_imported_updated_and_archived_once_fixed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_scheduled_audit_imports_when_the_deployment_says_so() {
     let scene = Scene::new().await;
-    let addresses: serde_json::Map<String, Value> = scene
-        .overrides
-        .iter()
-        .map(|o| {
-            let (host, addr) = o.split_once('=').unwrap();
-            (host.to_owned(), json!(addr))
-        })
-        .collect();
+    let addresses = addresses_json(&scene.overrides);
     let event = json!({"subdomainDelegationAudit": {
         "parentRoleArn": parent_role(), "nameserverAddresses": addresses, "timeoutSeconds": 1,
     }});

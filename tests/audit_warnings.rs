@@ -2,7 +2,7 @@
 //! zones on real Knot DNS servers (keys, signatures, CDS and CDNSKEY made by knotd and keymgr),
 //! one delegation per warning and one control case that gives none, audited by the binary.
 
-use crate::audit::{DNS_ACCOUNT, bump_tag, command, parent_role, put, run, strings};
+use crate::audit::{DNS_ACCOUNT, audit_args, bump_tag, command, put, run, strings};
 use crate::support::knot::{Cds, Knot, KnotZone};
 use crate::support::*;
 use aws_sdk_route53::types::ChangeAction;
@@ -137,15 +137,11 @@ impl Scene {
     }
 
     fn args(&self, format: &str) -> Vec<String> {
-        let mut args: Vec<String> = ["audit", &self.zone, "--format", format, "--timeout", "1"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        args.extend(["--parent-role-arn".to_owned(), parent_role()]);
-        for o in &self.overrides {
-            args.extend(["--nameserver-address".to_owned(), o.clone()]);
-        }
-        args
+        audit_args(
+            &self.zone,
+            &["--format", format, "--timeout", "1"],
+            &self.overrides,
+        )
     }
 }
 

@@ -133,7 +133,11 @@ fn json_lines_carry_the_evidence_and_end_with_the_summary() {
     assert_eq!(lines[2]["exit_code"], EXIT_FINDINGS);
     assert_eq!(lines[2]["route53_calls"], 3);
     for line in &lines {
-        assert_eq!(line["version"], crate::cli::VERSION, "every line names the version: {line}");
+        assert_eq!(
+            line["version"],
+            crate::cli::VERSION,
+            "every line names the version: {line}"
+        );
     }
 }
 
