@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     match Properties::from_json(&value) {
         Ok(p) => {
             assert!((1..=MAX_TTL).contains(&p.ttl));
-            if let ParentZoneRef::Name(n) = &p.parent {
+            if let Some(ParentZoneRef::Name(n)) = &p.parent {
                 valid_name(n);
             }
             if let Some(n) = &p.delegated_name {
