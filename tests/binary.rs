@@ -26,9 +26,9 @@ fn tempdir() -> std::path::PathBuf {
     dir
 }
 
-fn invoke_file(path: &Path, env: &[(&str, String)]) -> Invocation {
+/// The built binary with test credentials and nothing of the caller's AWS setup.
+fn binary() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_subdomain-delegation"));
-    cmd.arg("invoke").arg(path);
     for var in [
         "AWS_PROFILE",
         "AWS_ENDPOINT_URL",
@@ -44,7 +44,14 @@ fn invoke_file(path: &Path, env: &[(&str, String)]) -> Invocation {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+fn invoke_file(path: &Path, env: &[(&str, String)]) -> Invocation {
+    let mut cmd = binary();
+    cmd.arg("invoke")
+        .arg(path)
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON");
     for (k, v) in test_env() {
         cmd.env(k, v);
@@ -214,14 +221,8 @@ async fn example_events_parse_and_failures_say_what_to_fix() {
 /// The binary with arguments only, no AWS: `(exit code, stdout, stderr)`.
 fn run_cli(args: &[&str], stdin: &[u8]) -> (Option<i32>, String, String) {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_subdomain-delegation"))
+    let mut child = binary()
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("DELEGATION_ALLOW_LOOPBACK_RESPONSE_URL", "true")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
