@@ -185,14 +185,9 @@ impl<C: Connector> Provider<C> {
                 (format!("not delivered: {e}"), false)
             }
         };
-        log_summary(
-            to.envelope,
-            summary,
-            progress,
-            calls,
-            to.started,
-            &delivered,
-        );
+        // One duration for the summary line and the metrics.
+        let ms = to.started.elapsed().as_millis() as u64;
+        log_summary(to.envelope, summary, progress, calls, ms, &delivered);
         emit_request(
             self.config.metrics.as_ref(),
             &RequestFigures {
@@ -200,7 +195,7 @@ impl<C: Connector> Provider<C> {
                 outcome: summary.answer.status.as_str(),
                 route53_calls: calls.calls(),
                 throttles: calls.throttles(),
-                duration_ms: to.started.elapsed().as_millis() as u64,
+                duration_ms: ms,
             },
         );
         (bytes, ok)
@@ -331,7 +326,7 @@ fn log_summary(
     summary: &Summary,
     progress: &Progress,
     calls: &CallTally,
-    started: Instant,
+    ms: u64,
     delivered: &str,
 ) {
     let identity = progress.identity();
@@ -351,7 +346,7 @@ fn log_summary(
         action = %summary.ending,
         route53_calls = calls.calls(),
         route53_throttles = calls.throttles(),
-        ms = started.elapsed().as_millis() as u64,
+        ms,
         status = answer.status.as_str(),
         physical_id = %cut_at_char_boundary(&answer.physical_resource_id, LOG_PHYSICAL_ID_BYTES),
         answer = %delivered,
